@@ -1,0 +1,140 @@
+"""CAMEL's masking math as pure functions (CAMEL_METHOD §2-4).
+
+Every function works on NumPy arrays and on torch tensors of any batch shape: the
+leading dimensions are batch dimensions, the last one is the action dimension. The
+wrappers and the training scripts call these same functions, so the math exists once.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "action_mapping",
+    "check_bias",
+    "full_bounds",
+    "mask_probability",
+    "prior_bounds",
+]
+
+
+def _is_torch(x: Any) -> bool:
+    torch = sys.modules.get("torch")  # never import torch just to ask
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
+def _like(ref: Any, value: Any) -> Any:
+    """``value`` as a tensor on ``ref``'s device and dtype (a no-op for NumPy)."""
+    if _is_torch(ref):
+        import torch
+
+        return torch.as_tensor(value, dtype=ref.dtype, device=ref.device)
+    return value
+
+
+def check_bias(bias: Any, action_dim: int) -> np.ndarray:
+    """Validate ``bias`` (a fraction of each dimension's half-range) and return it as an array.
+
+    Raises:
+        ValueError: if ``bias`` is not in (0, 1] or has the wrong shape.
+    """
+    arr = np.asarray(bias, dtype=np.float64)
+    if arr.ndim not in (0, 1) or (arr.ndim == 1 and arr.shape != (action_dim,)):
+        raise ValueError(
+            f"bias must be a scalar or an array of shape ({action_dim},), got shape {arr.shape}"
+        )
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0) or np.any(arr > 1):
+        raise ValueError(
+            f"bias must lie in (0, 1] (a fraction of each action dimension's half-range; "
+            f"the paper uses 0.3), got {bias!r}"
+        )
+    return arr
+
+
+def prior_bounds(prior_action: Any, low: Any, high: Any, bias: Any = 0.3) -> Any:
+    """The mask around a prior action, as an array of shape ``(..., 2, d)``: [lower; upper].
+
+    CAMEL_METHOD §2: ``p = clip(prior_action, low, high)``, ``half = (high - low) / 2``,
+    ``lower = max(p - bias * half, low)``, ``upper = min(p + bias * half, high)``. Clipping
+    ``p`` first guarantees ``lower <= upper`` even for a prior far outside the space. This
+    is the layout of ``info["action_bounds"]``; the result is always a new array/tensor.
+
+    Example:
+        >>> import numpy as np
+        >>> prior_bounds(np.array([0.9, -2.0]), -np.ones(2), np.ones(2), bias=0.3)
+        array([[ 0.6, -1. ],
+               [ 1. , -0.7]])
+    """
+    low = _like(prior_action, low)
+    high = _like(prior_action, high)
+    reach = _like(prior_action, bias) * (high - low) / 2
+    if _is_torch(prior_action):
+        import torch
+
+        p = torch.clamp(prior_action, min=low, max=high)
+        return torch.stack((torch.maximum(p - reach, low), torch.minimum(p + reach, high)), dim=-2)
+    p = np.clip(prior_action, low, high)
+    bounds = np.empty(p.shape[:-1] + (2,) + p.shape[-1:], dtype=p.dtype)
+    np.subtract(p, reach, out=bounds[..., 0, :], casting="same_kind")
+    np.add(p, reach, out=bounds[..., 1, :], casting="same_kind")
+    # p lies in [low, high], so clipping both rows is max(., low) for the lower and
+    # min(., high) for the upper one
+    return np.clip(bounds, low, high, out=bounds)
+
+
+def full_bounds(low: Any, high: Any, batch_shape: tuple[int, ...] = ()) -> Any:
+    """The unmasked bounds, ``[low; high]`` of shape ``batch_shape + (2, d)``, as a new array."""
+    if _is_torch(low):
+        import torch
+
+        both = torch.stack((low, torch.as_tensor(high).to(low)), dim=-2)
+        return both.expand(tuple(batch_shape) + tuple(both.shape)).clone()
+    both = np.stack((np.asarray(low), np.asarray(high)), axis=-2)
+    return np.broadcast_to(both, tuple(batch_shape) + both.shape).copy()
+
+
+def action_mapping(x: Any, bounds: Any) -> Any:
+    """ACTION_MAPPING: map a normalized action ``x`` in [-1, 1] into ``bounds`` (``(..., 2, d)``).
+
+    ``x * (upper - lower) / 2 + (upper + lower) / 2`` with ``lower, upper = bounds[..., 0, :],
+    bounds[..., 1, :]``; differentiable in ``x``, so an actor's gradient flows through it.
+
+    Example:
+        >>> import numpy as np
+        >>> action_mapping(np.array([-1.0, 0.0, 1.0]), np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 0.5]]))
+        array([0. , 0.5, 0.5])
+    """
+    lower, upper = bounds[..., 0, :], bounds[..., 1, :]
+    return x * ((upper - lower) / 2) + (upper + lower) / 2
+
+
+def mask_probability(step: int, mask_fraction: float, total_timesteps: int) -> float:
+    """eps_t = max(1 - t / (f_m * T), 0): the probability that the mask applies at step t.
+
+    It is 1 at t = 0 and 0 from ``t = mask_fraction * total_timesteps`` on (CAMEL_METHOD §3).
+    ``mask_fraction == 0`` means the mask is never applied.
+    """
+    horizon = mask_fraction * total_timesteps
+    if horizon <= 0:
+        return 0.0
+    return max(1.0 - step / horizon, 0.0)
+
+
+def check_schedule_args(mask_fraction: float, total_timesteps: int) -> None:
+    """Raise ValueError unless ``0 <= mask_fraction <= 1`` and ``total_timesteps > 0``."""
+    if not (isinstance(mask_fraction, (int, float)) and 0 <= mask_fraction <= 1) or (
+        isinstance(mask_fraction, float) and math.isnan(mask_fraction)
+    ):
+        raise ValueError(
+            f"mask_fraction must be a number in [0, 1] (the share of training during which the "
+            f"mask fades out; the paper uses 0.2), got {mask_fraction!r}"
+        )
+    if isinstance(total_timesteps, bool) or not isinstance(total_timesteps, (int, np.integer)) or total_timesteps <= 0:
+        raise ValueError(
+            f"total_timesteps must be a positive integer (the training run's length in env "
+            f"steps), got {total_timesteps!r}"
+        )
