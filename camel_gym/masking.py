@@ -69,21 +69,23 @@ def prior_bounds(prior_action: Any, low: Any, high: Any, bias: Any = 0.3) -> Any
         array([[ 0.6, -1. ],
                [ 1. , -0.7]])
     """
-    low = _like(prior_action, low)
-    high = _like(prior_action, high)
-    reach = _like(prior_action, bias) * (high - low) / 2
     if _is_torch(prior_action):
         import torch
 
+        low, high = _like(prior_action, low), _like(prior_action, high)
+        reach = _like(prior_action, bias) * (high - low) / 2
         p = torch.clamp(prior_action, min=low, max=high)
         return torch.stack((torch.maximum(p - reach, low), torch.minimum(p + reach, high)), dim=-2)
-    p = np.clip(prior_action, low, high)
+    reach = bias * (high - low) / 2
+    # ufuncs rather than np.clip: this runs on every env step and np.clip costs ~10x more
+    p = np.minimum(np.maximum(prior_action, low), high)
     bounds = np.empty(p.shape[:-1] + (2,) + p.shape[-1:], dtype=p.dtype)
     np.subtract(p, reach, out=bounds[..., 0, :], casting="same_kind")
     np.add(p, reach, out=bounds[..., 1, :], casting="same_kind")
-    # p lies in [low, high], so clipping both rows is max(., low) for the lower and
-    # min(., high) for the upper one
-    return np.clip(bounds, low, high, out=bounds)
+    # p lies in [low, high], so the lower row never exceeds high and the upper row never
+    # falls below low: max(., low) and min(., high) over both rows give exactly §2
+    np.maximum(bounds, low, out=bounds)
+    return np.minimum(bounds, high, out=bounds)
 
 
 def full_bounds(low: Any, high: Any, batch_shape: tuple[int, ...] = ()) -> Any:

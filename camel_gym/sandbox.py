@@ -176,6 +176,12 @@ class _PolicyTransformer(RestrictingNodeTransformer):
             return node
         return _call(guard, [left, right], node)
 
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        # Item access can't reach anything an allow-listed object doesn't already expose
+        # (no dunders, no proxies with __getitem__), so `obs[2:5]` stays a plain subscript
+        # instead of a guard call: priors index a lot, and this is their hot path.
+        return self.node_contents_visit(node)
+
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
         if isinstance(node.target, ast.Subscript):
             # RestrictedPython forbids `a[i] += v`, which LLM code writes all the time;
@@ -206,7 +212,7 @@ class _Budget:
     def start(self) -> None:
         self.left = self.max_iterations
         self.check_at = self.max_iterations - 64
-        self.deadline = time.perf_counter() + self.seconds
+        self.deadline = 0.0  # set at the first check: a call that ticks < 64 times reads no clock
         self.exceeded = ""
 
     def tick(self, n: int = 1) -> None:
@@ -216,9 +222,12 @@ class _Budget:
 
     def _check(self) -> None:
         self.check_at = self.left - 64
+        now = time.perf_counter()
+        if not self.deadline:
+            self.deadline = now + self.seconds
         if self.left < 0:
             self.exceeded = f"more than {self.max_iterations} loop iterations/function calls in one call"
-        elif time.perf_counter() > self.deadline:
+        elif now > self.deadline:
             self.exceeded = f"more than {self.seconds:g} s of wall-clock time in one call"
         if self.exceeded:
             raise BudgetExceeded(self.exceeded)
@@ -280,10 +289,6 @@ _INPLACE = {
 
 def _inplacevar_(op: str, x: Any, y: Any) -> Any:
     return _INPLACE[op](x, y)
-
-
-def _getitem_(obj: Any, index: Any) -> Any:
-    return obj[index]
 
 
 def _write_(obj: Any) -> Any:
@@ -564,7 +569,6 @@ def _new_globals(budget: _Budget) -> dict[str, Any]:
         "__builtins__": dict(_SAFE_BUILTINS),
         "__name__": "prior_policy",
         "_getattr_": _getattr_,
-        "_getitem_": _getitem_,
         "_getiter_": _make_getiter(budget),
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
         "_unpack_sequence_": guarded_unpack_sequence,
@@ -592,9 +596,11 @@ def _make_getiter(budget: _Budget) -> Callable[[Any], Any]:
         try:
             n = len(obj)
         except Exception:
-            return counted(iter(obj))
-        tick(n)  # charge the whole loop up front: refused before it starts if too long
-        return iter(obj)
+            n = None
+        if n is not None and n <= 64:
+            tick(n)  # short loops, the usual case in a prior: one charge, no per-item cost
+            return iter(obj)
+        return counted(iter(obj))  # long ones tick per item, so the clock is read as they run
 
     return getiter
 
@@ -641,7 +647,7 @@ class SandboxedPolicy:
     def __call__(self, obs: Any) -> Any:
         budget = self._budget
         budget.start()
-        out = self._fn(np.array(obs, copy=True))
+        out = self._fn(obs.copy() if type(obs) is np.ndarray else np.array(obs))
         if budget.exceeded:  # the prior caught BudgetExceeded and went on
             raise BudgetExceeded(budget.exceeded)
         return out
@@ -668,14 +674,19 @@ def as_action(out: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         ValueError: wrong shape, non-numeric or non-finite output.
     """
     try:
-        arr = np.array(out, dtype=dtype, copy=True)
+        if type(out) is np.ndarray and out.shape == shape:  # the common case, kept cheap
+            arr = out.astype(dtype)
+        else:
+            arr = np.array(out, dtype=dtype, copy=True)
     except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"the prior returned {type(out).__name__}, not numbers: {exc}") from None
     if arr.shape != shape:
         if arr.size != math.prod(shape) or arr.size == 0:
             raise ValueError(f"the prior returned an action of shape {arr.shape}, expected {shape}")
         arr = arr.reshape(shape)
-    if not np.isfinite(arr).all():
+    # one dot product propagates any NaN/Inf; only if it is not finite (or overflowed) look closer
+    flat = arr.reshape(-1)
+    if not math.isfinite(flat.dot(flat)) and not np.isfinite(flat).all():
         raise ValueError(f"the prior returned non-finite values: {arr.tolist()}")
     return arr
 

@@ -137,7 +137,7 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
             info["prior_error"] = self.last_prior_error
         else:
             self._bounds = prior_bounds(action, self._low, self._high, self.bias)
-            info["prior_action"] = np.clip(action, self._low, self._high)
+            info["prior_action"] = np.minimum(np.maximum(action, self._low, out=action), self._high, out=action)
         info["action_bounds"] = self._bounds.copy()
         return info
 
@@ -326,9 +326,10 @@ class NormalizedMaskedAction(gym.Wrapper, gym.utils.RecordConstructorArgs):
         """Map ``action`` from [-1, 1] into the current bounds and step the env."""
         if self._bounds is None:
             raise gym.error.ResetNeeded("call reset() before step()")
-        x = np.clip(np.asarray(action, dtype=self._dtype), -1.0, 1.0)
+        bounds = self._bounds
+        x = np.minimum(np.maximum(np.asarray(action, dtype=self._dtype), -1.0), 1.0)
         # clipped too: float rounding in the mapping can leave the box by one ulp
-        env_action = np.clip(action_mapping(x, self._bounds), self._bounds[0], self._bounds[1])
+        env_action = np.minimum(np.maximum(action_mapping(x, bounds), bounds[0]), bounds[1])
         obs, reward, terminated, truncated, info = self.env.step(env_action)
         info["env_action"] = env_action
         self._bounds = _bounds_from(info, "NormalizedMaskedAction")

@@ -1,0 +1,10 @@
+# hostile prior: accumulating memory bomb
+# expect: refused at load
+import numpy as np
+
+chunks = []
+while True:
+    chunks.append(np.ones(1000000))
+
+def policy(obs):
+    return np.zeros(3)

@@ -1,0 +1,5 @@
+# hostile prior: big integer bomb
+# expect: refused at load
+def policy(obs):
+    n = 10 ** (10 ** 8)
+    return [0.0] * 3

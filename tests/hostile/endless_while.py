@@ -1,0 +1,5 @@
+# hostile prior: endless while
+# expect: refused at load
+def policy(obs):
+    while True:
+        pass

@@ -1,0 +1,7 @@
+# hostile prior: exponential recursion
+# expect: refused at load
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+def policy(obs):
+    return [fib(40) * 0.0] * 3

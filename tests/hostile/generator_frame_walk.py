@@ -1,0 +1,6 @@
+# hostile prior: generator frame walk
+# expect: refused at load
+def policy(obs):
+    gen = (x for x in [1])
+    frame = gen.gi_frame.f_back
+    return [0.0] * 3

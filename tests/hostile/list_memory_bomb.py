@@ -1,0 +1,5 @@
+# hostile prior: list memory bomb
+# expect: refused at load
+def policy(obs):
+    block = [0] * (10 ** 10)
+    return [0.0] * 3

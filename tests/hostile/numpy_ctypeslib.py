@@ -1,0 +1,7 @@
+# hostile prior: numpy ctypeslib
+# expect: refused at load
+import numpy as np
+
+def policy(obs):
+    lib = np.ctypeslib.load_library('libc', '/lib')
+    return np.zeros(3)

@@ -1,0 +1,7 @@
+# hostile prior: numpy tile bomb
+# expect: refused at load
+import numpy as np
+
+def policy(obs):
+    tiled = np.tile(obs, 10 ** 9)
+    return tiled[:3]

@@ -1,0 +1,7 @@
+# hostile prior: string doubling bomb
+# expect: refused at load
+def policy(obs):
+    text = 'ab'
+    for i in range(64):
+        text = text + text
+    return [0.0] * 3

@@ -1,0 +1,5 @@
+# hostile prior: string memory bomb
+# expect: refused at load
+def policy(obs):
+    text = 'a' * (10 ** 10)
+    return [0.0] * 3

@@ -1,0 +1,7 @@
+# hostile prior: subclasses walk
+# expect: refused at load
+def policy(obs):
+    for cls in ().__class__.__bases__[0].__subclasses__():
+        if cls.__name__ == 'Popen':
+            cls(['touch', 'CANARY_FILE'])
+    return [0.0] * 3

@@ -1,0 +1,4 @@
+# hostile prior: syntax error
+# expect: refused at load
+def policy(obs)
+    return [0.0] * 3

@@ -1,0 +1,179 @@
+"""The sandbox: what a prior may do, the hostile corpus, and the per-call budget."""
+
+import os
+import pickle
+import re
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from camel_gym import BudgetExceeded, LLMBoundsWrapper, PolicyRejected, load_policy
+from camel_gym.sandbox import SandboxedPolicy, as_action, compile_policy
+
+HOSTILE = sorted((Path(__file__).parent / "hostile").glob("*.py"))
+OBS_SPACE = gym.spaces.Box(-10.0, 10.0, shape=(11,), dtype=np.float64)
+ACT_SPACE = gym.spaces.Box(-1.0, 1.0, shape=(3,), dtype=np.float32)
+
+GOOD = '''
+import math
+import numpy as np
+from numpy import linalg
+
+GAINS = np.array([1.0, 0.5, 0.25])
+
+
+def squash(values):
+    return np.tanh(values)
+
+
+def policy(state):
+    action = np.zeros(3)
+    for i, gain in enumerate(GAINS):
+        action[i] += gain * state[i + 2]
+    action *= 2
+    extra = [abs(v) for v in state[:3] if v > 0]
+    scale = lambda v: v / (1.0 + linalg.norm(state))
+    total = sum(extra) + math.sin(0.0)
+    first, second = state[0], state[1]
+    return np.clip(squash(-action) + scale(total) * 0 + 0 * first * second, -1, 1)
+'''
+
+
+def test_well_behaved_prior_loads_and_matches_plain_python():
+    policy = load_policy(GOOD, observation_space=OBS_SPACE, action_space=ACT_SPACE)
+    namespace: dict = {}
+    exec(compile(GOOD, "<plain>", "exec"), namespace)  # the same code, trusted, for reference
+    for seed in range(5):
+        obs = np.random.default_rng(seed).normal(size=11)
+        np.testing.assert_allclose(policy(obs), namespace["policy"](obs))
+
+
+def test_prior_gets_a_copy_of_the_observation():
+    policy = load_policy("def policy(obs):\n    obs[0] = 99.0\n    return obs[:3]\n", trial=False)
+    obs = np.zeros(11)
+    out = policy(obs)
+    assert out[0] == 99.0 and obs[0] == 0.0
+
+
+def test_loads_from_a_file_and_reports_missing_files(tmp_path):
+    path = tmp_path / "prior.py"
+    path.write_text("def policy(obs):\n    return [0.0, 0.0, 0.0]\n")
+    assert load_policy(path, trial=False)(np.zeros(3)) == [0.0, 0.0, 0.0]
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_policy(tmp_path / "missing.py")
+
+
+def test_rejection_names_reason_and_line():
+    with pytest.raises(PolicyRejected) as info:
+        compile_policy("import numpy as np\n\nimport os\n", "prior.py")
+    assert info.value.lineno == 3
+    assert "import of 'os' is not allowed" in str(info.value)
+    assert "prior.py, line 3" in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_missing_policy_is_a_clear_rejection():
+    with pytest.raises(PolicyRejected, match="no function named `policy`"):
+        load_policy("import numpy as np\nGAIN = 1.0\n", trial=False)
+
+
+@pytest.mark.parametrize("path", HOSTILE, ids=[p.stem for p in HOSTILE])
+def test_hostile_corpus(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # relative writes would land here
+    canary = tmp_path / "canary"
+    source = path.read_text().replace("CANARY_FILE", str(canary))
+    header = dict(re.findall(r"^# (expect|trigger): (.*)$", source, flags=re.M))
+    if header["expect"].startswith("refused at load"):
+        with pytest.raises(PolicyRejected):
+            load_policy(source, observation_space=OBS_SPACE, action_space=ACT_SPACE, trial_seconds=15)
+    else:
+        policy = load_policy(source, observation_space=OBS_SPACE, action_space=ACT_SPACE, trial_seconds=15)
+        trigger = np.full(11, float(header["trigger"]))
+        with pytest.raises(Exception) as failure:
+            as_action(policy(trigger), (3,), np.float32)
+        assert not isinstance(failure.value, (SystemExit, KeyboardInterrupt))
+        assert np.isfinite(as_action(policy(np.zeros(11)), (3,), np.float32)).all()  # still usable
+    assert not canary.exists() and not Path(str(canary) + ".npy").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_corpus_is_large_and_covers_the_classes():
+    names = {p.stem for p in HOSTILE}
+    assert len(names) >= 25
+    for needed in ("import_os", "import_subprocess", "dunder_import", "numpy_load", "numpy_save",
+                   "subclasses_walk", "format_string_attribute", "generator_frame_walk", "endless_while",
+                   "huge_range", "numpy_memory_bomb", "infinite_recursion", "open_at_module_level",
+                   "proxy_write", "returns_wrong_shape", "returns_nan", "syntax_error", "no_policy_function"):
+        assert needed in names
+
+
+def test_budget_stops_a_call_and_the_next_call_starts_fresh():
+    policy = load_policy(
+        "def policy(obs):\n    n = 0\n    while n < obs[0]:\n        n = n + 1\n    return [n, 0, 0]\n",
+        trial=False, max_iterations=1000,
+    )
+    assert policy(np.array([10.0]))[0] == 10
+    with pytest.raises(BudgetExceeded, match="1000 loop iterations"):
+        policy(np.array([1e9]))
+    assert policy(np.array([500.0]))[0] == 500
+
+
+def test_budget_cannot_be_swallowed():
+    source = (
+        "def policy(obs):\n    try:\n        while True:\n            pass\n"
+        "    except Exception:\n        pass\n    return [0.0, 0.0, 0.0]\n"
+    )
+    with pytest.raises(BudgetExceeded):
+        load_policy(source, trial=False, max_iterations=500)(np.zeros(3))
+
+
+def test_wall_clock_budget():
+    source = "import numpy as np\n\ndef policy(obs):\n    while True:\n        np.sort(np.ones(100000))\n"
+    policy = load_policy(source, trial=False, max_iterations=10**9, call_seconds=0.2)
+    with pytest.raises(BudgetExceeded, match="wall-clock"):
+        policy(np.zeros(3))
+
+
+def test_numpy_proxy_is_read_only_and_allow_listed():
+    from camel_gym.sandbox import NUMPY_PROXY
+
+    with pytest.raises(TypeError, match="read-only"):
+        NUMPY_PROXY.clip = None
+    with pytest.raises(AttributeError, match="numpy.load is not available"):
+        NUMPY_PROXY.load  # noqa: B018
+    with pytest.raises(ValueError, match="over the prior's limit"):
+        NUMPY_PROXY.zeros((10**4, 10**4))
+
+
+def test_augmented_item_assignment_and_lambdas_work():
+    source = "def policy(obs):\n    a = [1.0, 2.0, 3.0]\n    a[0] += 1\n    a[1] *= 3\n    f = lambda v: v - 1\n    return [f(x) for x in a]\n"
+    assert load_policy(source, trial=False)(np.zeros(1)) == [1.0, 5.0, 2.0]
+
+
+def test_sandboxed_policy_pickles():
+    policy = load_policy(GOOD, trial=False)
+    clone = pickle.loads(pickle.dumps(policy))
+    obs = np.linspace(-1, 1, 11)
+    np.testing.assert_array_equal(clone(obs), policy(obs))
+    assert isinstance(clone, SandboxedPolicy) and clone.sha256 == policy.sha256
+
+
+def test_trial_runs_on_real_env_observations():
+    # a prior that is fine on sampled observations but breaks on Hopper's real ones
+    source = "import numpy as np\n\ndef policy(obs):\n    if obs[0] > 1.2:\n        return np.zeros(2)\n    return np.zeros(3)\n"
+    with pytest.raises(PolicyRejected, match="shape"):
+        load_policy(source, env=gym.make("Hopper-v4"))
+
+
+def test_misbehaving_prior_never_crashes_the_wrapper():
+    # loaded without a trial so that the NaN reaches the wrapper at run time
+    source = "import numpy as np\n\ndef policy(obs):\n    return np.full(3, np.nan)\n"
+    env = LLMBoundsWrapper(gym.make("Hopper-v4"), policy=load_policy(source, trial=False))
+    with pytest.warns(RuntimeWarning, match="prior policy failed"):
+        _, info = env.reset(seed=0)
+    _, _, _, _, info = env.step(np.zeros(3, dtype=np.float32))
+    assert "non-finite" in info["prior_error"] and "prior_action" not in info
+    np.testing.assert_array_equal(info["action_bounds"], [[-1, -1, -1], [1, 1, 1]])
+    assert env.prior_errors == 2
