@@ -743,6 +743,7 @@ def load_policy(
         FileNotFoundError: ``path_or_source`` names a file that does not exist.
 
     Example:
+        >>> import numpy as np
         >>> from camel_gym import load_policy
         >>> policy = load_policy("import numpy as np\\ndef policy(obs):\\n    return -np.clip(obs, -1, 1)\\n",
         ...                      trial=False)

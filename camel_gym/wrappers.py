@@ -32,7 +32,7 @@ from camel_gym.masking import (
     mask_probability,
     prior_bounds,
 )
-from camel_gym.sandbox import as_action, load_policy
+from camel_gym.sandbox import SandboxedPolicy, as_action, load_policy
 
 __all__ = ["EpsilonMaskWrapper", "LLMBoundsWrapper", "NormalizedMaskedAction"]
 
@@ -122,6 +122,8 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
                 f"policy must be a callable obs -> action or the path of a prior file, got {type(policy).__name__}"
             )
         self.policy = policy
+        # a SandboxedPolicy copies the observation itself; a plain callable gets a copy here
+        self._copy_obs = not isinstance(policy, SandboxedPolicy)
         #: Number of steps (resets included) on which the prior failed.
         self.prior_errors = 0
         #: The reason of the latest failure, or None.
@@ -130,7 +132,7 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     def _annotate(self, obs: Any, info: dict[str, Any]) -> dict[str, Any]:
         try:
-            action = as_action(self.policy(obs), self._shape, self._dtype)
+            action = as_action(self.policy(obs.copy() if self._copy_obs else obs), self._shape, self._dtype)
         except Exception as exc:  # an untrusted prior may fail in any way; training goes on
             self._prior_failed(f"{type(exc).__name__}: {exc}")
             self._bounds = full_bounds(self._low, self._high)
