@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "action_mapping",
+    "mask_reach",
     "check_bias",
     "full_bounds",
     "mask_probability",
@@ -55,13 +56,19 @@ def check_bias(bias: Any, action_dim: int) -> np.ndarray:
     return arr
 
 
-def prior_bounds(prior_action: Any, low: Any, high: Any, bias: Any = 0.3) -> Any:
+def mask_reach(low: Any, high: Any, bias: Any = 0.3) -> Any:
+    """How far the mask reaches on each side of the prior: ``bias * (high - low) / 2``."""
+    return (high - low) * (np.asarray(bias) * 0.5) if not _is_torch(low) else (high - low) * (bias * 0.5)
+
+
+def prior_bounds(prior_action: Any, low: Any, high: Any, bias: Any = 0.3, *, reach: Any = None) -> Any:
     """The mask around a prior action, as an array of shape ``(..., 2, d)``: [lower; upper].
 
     CAMEL_METHOD §2: ``p = clip(prior_action, low, high)``, ``half = (high - low) / 2``,
     ``lower = max(p - bias * half, low)``, ``upper = min(p + bias * half, high)``. Clipping
     ``p`` first guarantees ``lower <= upper`` even for a prior far outside the space. This
     is the layout of ``info["action_bounds"]``; the result is always a new array/tensor.
+    In a hot loop pass ``reach=mask_reach(low, high, bias)``, computed once.
 
     Example:
         >>> import numpy as np
@@ -73,19 +80,19 @@ def prior_bounds(prior_action: Any, low: Any, high: Any, bias: Any = 0.3) -> Any
         import torch
 
         low, high = _like(prior_action, low), _like(prior_action, high)
-        reach = _like(prior_action, bias) * (high - low) / 2
+        reach = mask_reach(low, high, _like(prior_action, bias)) if reach is None else _like(prior_action, reach)
         p = torch.clamp(prior_action, min=low, max=high)
         return torch.stack((torch.maximum(p - reach, low), torch.minimum(p + reach, high)), dim=-2)
-    reach = bias * (high - low) / 2
-    # ufuncs rather than np.clip: this runs on every env step and np.clip costs ~10x more
+    # ufuncs with out= rather than np.clip/np.stack: this runs on every env step, and on
+    # vectors of a few elements each numpy call costs far more than its arithmetic
+    if reach is None:
+        reach = mask_reach(low, high, bias)
     p = np.minimum(np.maximum(prior_action, low), high)
     bounds = np.empty(p.shape[:-1] + (2,) + p.shape[-1:], dtype=p.dtype)
-    np.subtract(p, reach, out=bounds[..., 0, :], casting="same_kind")
-    np.add(p, reach, out=bounds[..., 1, :], casting="same_kind")
-    # p lies in [low, high], so the lower row never exceeds high and the upper row never
-    # falls below low: max(., low) and min(., high) over both rows give exactly §2
-    np.maximum(bounds, low, out=bounds)
-    return np.minimum(bounds, high, out=bounds)
+    lower, upper = (bounds[0], bounds[1]) if p.ndim == 1 else (bounds[..., 0, :], bounds[..., 1, :])
+    np.maximum(np.subtract(p, reach, out=lower, casting="same_kind"), low, out=lower)
+    np.minimum(np.add(p, reach, out=upper, casting="same_kind"), high, out=upper)
+    return bounds
 
 
 def full_bounds(low: Any, high: Any, batch_shape: tuple[int, ...] = ()) -> Any:
@@ -102,16 +109,22 @@ def full_bounds(low: Any, high: Any, batch_shape: tuple[int, ...] = ()) -> Any:
 def action_mapping(x: Any, bounds: Any) -> Any:
     """ACTION_MAPPING: map a normalized action ``x`` in [-1, 1] into ``bounds`` (``(..., 2, d)``).
 
-    ``x * (upper - lower) / 2 + (upper + lower) / 2`` with ``lower, upper = bounds[..., 0, :],
-    bounds[..., 1, :]``; differentiable in ``x``, so an actor's gradient flows through it.
+    CAMEL_METHOD §4 writes it ``x * (upper - lower) / 2 + (upper + lower) / 2``; this computes
+    the same value as ``lower + (x + 1) * (upper - lower) / 2``, which needs fewer operations
+    and can only leave ``[lower, upper]`` upwards, by float rounding (callers that need the
+    box exactly clip at ``upper``). Differentiable in ``x``, so an actor's gradient flows
+    through it.
 
     Example:
         >>> import numpy as np
         >>> action_mapping(np.array([-1.0, 0.0, 1.0]), np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 0.5]]))
         array([0. , 0.5, 0.5])
     """
-    lower, upper = bounds[..., 0, :], bounds[..., 1, :]
-    return x * ((upper - lower) / 2) + (upper + lower) / 2
+    if getattr(bounds, "ndim", 0) == 2:
+        lower, upper = bounds[0], bounds[1]
+    else:
+        lower, upper = bounds[..., 0, :], bounds[..., 1, :]
+    return lower + (x + 1) * ((upper - lower) / 2)
 
 
 def mask_probability(step: int, mask_fraction: float, total_timesteps: int) -> float:

@@ -30,6 +30,7 @@ from camel_gym.masking import (
     check_schedule_args,
     full_bounds,
     mask_probability,
+    mask_reach,
     prior_bounds,
 )
 from camel_gym.sandbox import SandboxedPolicy, as_action, load_policy
@@ -115,6 +116,7 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self._shape, self._dtype = space.shape, space.dtype
         self._low, self._high = space.low.copy(), space.high.copy()
         self.bias = check_bias(bias, int(np.prod(space.shape))).astype(space.dtype)
+        self._reach = mask_reach(self._low, self._high, self.bias)
         if isinstance(policy, (str, os.PathLike)):
             policy = load_policy(policy, env=env, **load_kwargs)
         elif not callable(policy):
@@ -138,7 +140,7 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
             self._bounds = full_bounds(self._low, self._high)
             info["prior_error"] = self.last_prior_error
         else:
-            self._bounds = prior_bounds(action, self._low, self._high, self.bias)
+            self._bounds = prior_bounds(action, self._low, self._high, reach=self._reach)
             info["prior_action"] = np.minimum(np.maximum(action, self._low, out=action), self._high, out=action)
         info["action_bounds"] = self._bounds.copy()
         return info
@@ -253,7 +255,9 @@ class EpsilonMaskWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self.timestep = int(timestep)
 
     def _apply(self, info: dict[str, Any]) -> dict[str, Any]:
-        bounds = _bounds_from(info, "EpsilonMaskWrapper")
+        bounds = info.get("action_bounds")
+        if bounds is None:
+            _bounds_from(info, "EpsilonMaskWrapper")  # raises the explanatory error
         p = self.mask_probability()
         applied = bool(self._rng.random() < p)  # always one draw, so the stream is p-independent
         if not applied:
@@ -330,8 +334,8 @@ class NormalizedMaskedAction(gym.Wrapper, gym.utils.RecordConstructorArgs):
             raise gym.error.ResetNeeded("call reset() before step()")
         bounds = self._bounds
         x = np.minimum(np.maximum(np.asarray(action, dtype=self._dtype), -1.0), 1.0)
-        # clipped too: float rounding in the mapping can leave the box by one ulp
-        env_action = np.minimum(np.maximum(action_mapping(x, bounds), bounds[0]), bounds[1])
+        # float rounding in the mapping can exceed `upper` by one ulp (never go below `lower`)
+        env_action = np.minimum(action_mapping(x, bounds), bounds[1])
         obs, reward, terminated, truncated, info = self.env.step(env_action)
         info["env_action"] = env_action
         self._bounds = _bounds_from(info, "NormalizedMaskedAction")
