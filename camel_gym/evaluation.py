@@ -29,7 +29,7 @@ class EpisodeStats:
 
     returns: list[float] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
-    forward: list[float] = field(default_factory=list)  # x displacement, where the env reports x_position
+    forward: list[float] = field(default_factory=list)  # x displacement of MuJoCo locomotion bodies
     prior_errors: int = 0
 
     def summary(self) -> dict[str, float]:
@@ -59,7 +59,7 @@ def evaluate_policy(
     for episode in range(episodes):
         obs, info = env.reset(seed=seed + episode)
         space.seed(seed + episode)
-        start_x = info.get("x_position")
+        start_x = _x_position(env)
         total, steps, done = 0.0, 0, False
         while not done:
             if policy is None:
@@ -76,10 +76,16 @@ def evaluate_policy(
             done = terminated or truncated
         stats.returns.append(total)
         stats.lengths.append(steps)
-        if start_x is not None and "x_position" in info:
-            stats.forward.append(float(info["x_position"]) - float(start_x))
+        if start_x is not None:
+            stats.forward.append(_x_position(env) - start_x)
     env.close()
     return stats
+
+
+def _x_position(env: gym.Env) -> float | None:
+    """The root body's x (``qpos[0]``) of a MuJoCo locomotion env, else None."""
+    data = getattr(env.unwrapped, "data", None)
+    return float(data.qpos[0]) if data is not None and hasattr(data, "qpos") else None
 
 
 def _row(name: str, stats: EpisodeStats) -> str:

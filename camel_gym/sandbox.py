@@ -425,6 +425,17 @@ _NP_CAPPED = {
 }
 
 
+def _fast_clip(a: Any, a_min: Any = None, a_max: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """``np.clip`` for the plain ``clip(a, lo, hi)`` call priors make on every step.
+
+    ``minimum(maximum(a, lo), hi)`` gives the same values (NaN included) at a fifth of
+    np.clip's overhead on short vectors; any other form goes to ``np.clip`` itself.
+    """
+    if args or kwargs or a_min is None or a_max is None:
+        return np.clip(a, a_min, a_max, *args, **kwargs)
+    return np.minimum(np.maximum(a, a_min), a_max)
+
+
 def _make_proxy(module_name: str, members: dict[str, Any]) -> Any:
     """A read-only stand-in for a module that exposes ``members`` and nothing else."""
 
@@ -448,6 +459,7 @@ def _build_numpy_proxies() -> tuple[Any, Any, Any]:
     members: dict[str, Any] = {name: getattr(np, name) for name in _NP_PASSTHROUGH.split()}
     members.update({name: getattr(np, name) for name in _NP_CONSTANTS})
     members.update({name: _capped(fn, size, name) for name, (fn, size) in _NP_CAPPED.items()})
+    members["clip"] = _fast_clip
     linalg = _make_proxy("numpy.linalg", {name: getattr(np.linalg, name) for name in _LINALG})
     members["linalg"] = linalg
     math_members = {name: getattr(math, name) for name in _MATH.split() if hasattr(math, name)}
@@ -685,7 +697,7 @@ def as_action(out: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
             raise ValueError(f"the prior returned an action of shape {arr.shape}, expected {shape}")
         arr = arr.reshape(shape)
     # one dot product propagates any NaN/Inf; only if it is not finite (or overflowed) look closer
-    flat = arr.reshape(-1)
+    flat = arr if arr.ndim == 1 else arr.reshape(-1)
     if not math.isfinite(flat.dot(flat)) and not np.isfinite(flat).all():
         raise ValueError(f"the prior returned non-finite values: {arr.tolist()}")
     return arr
