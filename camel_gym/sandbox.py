@@ -621,8 +621,10 @@ class SandboxedPolicy:
     """A prior loaded through the sandbox; call it like ``policy(obs)``.
 
     Each call runs on a copy of ``obs`` under a fresh budget and raises
-    :class:`BudgetExceeded` (or whatever the prior raised) on failure. The output is
-    returned as produced; :func:`as_action` checks it against an action space.
+    :class:`BudgetExceeded` (or whatever the prior raised) on failure. With
+    ``action_shape``/``action_dtype`` the output is checked and converted by
+    :func:`as_action` (``ValueError`` if it is not a finite array of that shape); without
+    them it is returned as produced.
     """
 
     def __init__(
@@ -634,8 +636,12 @@ class SandboxedPolicy:
         call_seconds: float = DEFAULT_CALL_SECONDS,
         load_iterations: int | None = None,
         load_seconds: float = 5.0,
+        action_shape: tuple[int, ...] | None = None,
+        action_dtype: Any = None,
     ):
         self.source = source
+        self.action_shape = None if action_shape is None else tuple(action_shape)
+        self.action_dtype = None if action_dtype is None else np.dtype(action_dtype)
         self.filename = filename
         self.sha256 = hashlib.sha256(source.encode()).hexdigest()
         self.max_iterations = max_iterations
@@ -662,18 +668,23 @@ class SandboxedPolicy:
         out = self._fn(obs.copy() if type(obs) is np.ndarray else np.array(obs))
         if budget.exceeded:  # the prior caught BudgetExceeded and went on
             raise BudgetExceeded(budget.exceeded)
-        return out
+        if self.action_shape is None:
+            return out
+        return as_action(out, self.action_shape, self.action_dtype or np.float64)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Re-compiled from source in the receiving process (e.g. an AsyncVectorEnv worker).
-        return (_restore, (self.source, self.filename, self.max_iterations, self.call_seconds))
+        limits = (self.max_iterations, self.call_seconds, self.action_shape, self.action_dtype)
+        return (_restore, (self.source, self.filename, *limits))
 
     def __repr__(self) -> str:
         return f"SandboxedPolicy({self.filename!r}, sha256={self.sha256[:12]})"
 
 
-def _restore(source: str, filename: str, max_iterations: int, call_seconds: float) -> SandboxedPolicy:
-    return SandboxedPolicy(source, filename, max_iterations=max_iterations, call_seconds=call_seconds)
+def _restore(source: str, filename: str, max_iterations: int, call_seconds: float, shape: Any, dtype: Any) -> SandboxedPolicy:
+    return SandboxedPolicy(
+        source, filename, max_iterations=max_iterations, call_seconds=call_seconds, action_shape=shape, action_dtype=dtype
+    )
 
 
 def as_action(out: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
@@ -748,7 +759,8 @@ def load_policy(
         call_seconds: per-call wall-clock limit, checked inside loops and calls.
 
     Returns:
-        a :class:`SandboxedPolicy`, called as ``policy(obs)``.
+        a :class:`SandboxedPolicy`, called as ``policy(obs)``; with an action space (or
+        ``env``) each call returns a checked array of its shape and dtype.
 
     Raises:
         PolicyRejected: the prior is unsafe, broken, or breaks the output contract.
@@ -778,4 +790,13 @@ def load_policy(
             max_iterations=max_iterations,
             call_seconds=call_seconds,
         )
-    return SandboxedPolicy(source, filename, max_iterations=max_iterations, call_seconds=call_seconds)
+    if action_space is None and env is not None:
+        action_space = env.action_space
+    return SandboxedPolicy(
+        source,
+        filename,
+        max_iterations=max_iterations,
+        call_seconds=call_seconds,
+        action_shape=getattr(action_space, "shape", None),
+        action_dtype=getattr(action_space, "dtype", None),
+    )

@@ -124,8 +124,11 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
                 f"policy must be a callable obs -> action or the path of a prior file, got {type(policy).__name__}"
             )
         self.policy = policy
-        # a SandboxedPolicy copies the observation itself; a plain callable gets a copy here
-        self._copy_obs = not isinstance(policy, SandboxedPolicy)
+        # a SandboxedPolicy copies the observation itself (and may check its output already);
+        # a plain callable gets a copy here
+        sandboxed = isinstance(policy, SandboxedPolicy)
+        self._copy_obs = not sandboxed
+        self._checked = sandboxed and (policy.action_shape, policy.action_dtype) == (space.shape, space.dtype)
         #: Number of steps (resets included) on which the prior failed.
         self.prior_errors = 0
         #: The reason of the latest failure, or None.
@@ -134,7 +137,9 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     def _annotate(self, obs: Any, info: dict[str, Any]) -> dict[str, Any]:
         try:
-            action = as_action(self.policy(obs.copy() if self._copy_obs else obs), self._shape, self._dtype)
+            action = self.policy(obs.copy() if self._copy_obs else obs)
+            if not self._checked:
+                action = as_action(action, self._shape, self._dtype)
         except Exception as exc:  # an untrusted prior may fail in any way; training goes on
             self._prior_failed(f"{type(exc).__name__}: {exc}")
             self._bounds = full_bounds(self._low, self._high)

@@ -177,3 +177,12 @@ def test_misbehaving_prior_never_crashes_the_wrapper():
     assert "non-finite" in info["prior_error"] and "prior_action" not in info
     np.testing.assert_array_equal(info["action_bounds"], [[-1, -1, -1], [1, 1, 1]])
     assert env.prior_errors == 2
+
+
+def test_output_is_checked_and_converted_to_the_action_dtype():
+    policy = load_policy("def policy(obs):\n    return [[0.5, 2.0, -1.0]]\n", action_space=ACT_SPACE, trial=False)
+    out = policy(np.zeros(11))
+    assert out.dtype == np.float32 and out.shape == (3,)
+    bad = load_policy("def policy(obs):\n    return [obs[0], 0.0, 0.0]\n", action_space=ACT_SPACE, trial=False)
+    with pytest.raises(ValueError, match="non-finite"):
+        bad(np.full(11, np.nan))
