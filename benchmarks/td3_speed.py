@@ -1,25 +1,22 @@
 """TD3 speed, measured side by side in one run.
 
-1. One update (critics every step, actor and targets every second step), CleanRL-style vs
+1. The whole script's learning-phase steps/s with `--masking none` and `--masking llm`, run
+   alternately as subprocesses (the masking overhead goal: <= 5%).
+2. One update (critics every step, actor and targets every second step), CleanRL-style vs
    td3_camel.py's, interleaved in one process on the same machine state. The CleanRL-style
    reference is our own re-implementation of the update in CleanRL's td3_continuous_action.py
    (two QNetworks with one Adam, the actor loss back-propagating into the critic, a per-tensor
    soft update, an SB3-like NumPy replay buffer); ours imports td3_camel.py's own functions.
-2. The whole script's learning-phase steps/s with `--masking none` and `--masking llm`, run
-   alternately as subprocesses (the masking overhead goal: <= 5%).
 
     python benchmarks/td3_speed.py [--env-id Hopper-v4] [--rounds 5] [--script-steps 6000]
 
-Both parts run with the same process-wide settings (OpenMP wait policy, malloc options), so
-part 1 isolates what the code itself changes.
+Both updates run in one process with the same malloc options (td3_camel.keep_freed_memory), so
+part 2 isolates what the update code itself changes.
 """
-
-import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "ACTIVE")  # as td3_camel.py sets it, before torch loads
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -129,8 +126,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env-id", default="Hopper-v4")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--updates", type=int, default=200, help="updates per round in part 1")
-    parser.add_argument("--script-steps", type=int, default=6000, help="steps per script run in part 2 (0: skip)")
+    parser.add_argument("--updates", type=int, default=200, help="updates per round in part 2")
+    parser.add_argument("--script-steps", type=int, default=6000, help="steps per script run in part 1 (0: skip)")
     args = parser.parse_args()
     td3_camel.keep_freed_memory()
     env = gym.make(args.env_id)
@@ -142,6 +139,21 @@ def main():
         rng.normal(size=(n, 1)).astype(np.float32), rng.normal(size=(n, obs_dim)).astype(np.float32),
         np.zeros((n, 1), np.float32),
     )
+    # part 1 first: a process that has run torch keeps OpenMP workers that could compete with
+    # the scripts it starts
+    if args.script_steps > 0:
+        learning_starts = args.script_steps // 3
+        sps = {"none": [], "llm": []}
+        for _ in range(max(args.rounds // 2, 2)):
+            for masking in sps:
+                sps[masking].append(script_sps(args.env_id, masking, args.script_steps, learning_starts))
+        none, llm = statistics.median(sps["none"]), statistics.median(sps["llm"])
+        print(f"whole script: td3_camel.py learning-phase steps/s on {args.env_id} ({args.script_steps - learning_starts} learning steps per run, medians)")
+        print(f"  --masking none {none:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['none'])}")
+        print(f"  --masking llm  {llm:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['llm'])}")
+        print(f"  llm / none     {llm / none:7.3f}   (masking overhead goal: >= 0.95)")
+        print(f"  vs CleanRL's documented ~215 steps/s on this machine class: none {none / 215:.2f}x, llm {llm / 215:.2f}x")
+
     torch.manual_seed(0)
     updates = {"cleanrl-style": cleanrl_style(obs_dim, act_dim, data, rng), "td3_camel": ours(obs_dim, act_dim, data)}
     times = {k: [] for k in updates}
@@ -151,23 +163,10 @@ def main():
         for name, update in updates.items():
             times[name].append(time_updates(update, args.updates))
     ref, new = statistics.median(times["cleanrl-style"]), statistics.median(times["td3_camel"])
-    print(f"part 1: one TD3 update on {args.env_id} shapes ({torch.get_num_threads()} threads, medians of {args.rounds} rounds)")
+    print(f"one update: on {args.env_id} shapes ({torch.get_num_threads()} threads, medians of {args.rounds} rounds)")
     print(f"  cleanrl-style  {ref * 1e3:6.2f} ms")
     print(f"  td3_camel      {new * 1e3:6.2f} ms")
     print(f"  speed-up       {ref / new:6.2f}x")
-    if args.script_steps <= 0:
-        return
-    learning_starts = args.script_steps // 3
-    sps = {"none": [], "llm": []}
-    for _ in range(max(args.rounds // 2, 2)):
-        for masking in sps:
-            sps[masking].append(script_sps(args.env_id, masking, args.script_steps, learning_starts))
-    none, llm = statistics.median(sps["none"]), statistics.median(sps["llm"])
-    print(f"part 2: td3_camel.py learning-phase steps/s on {args.env_id} ({args.script_steps - learning_starts} learning steps per run, medians)")
-    print(f"  --masking none {none:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['none'])}")
-    print(f"  --masking llm  {llm:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['llm'])}")
-    print(f"  llm / none     {llm / none:7.3f}   (masking overhead goal: >= 0.95)")
-    print(f"  vs CleanRL's documented ~215 steps/s on this machine class: none {none / 215:.2f}x, llm {llm / 215:.2f}x")
 
 
 if __name__ == "__main__":

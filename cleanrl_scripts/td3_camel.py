@@ -11,15 +11,9 @@ mapping. ``--masking none`` gives vanilla TD3 from the same code.
     python cleanrl_scripts/td3_camel.py --resume runs/Hopper-v4__td3_camel__llm__1__1763933000
 """
 
-import os
-
-# Torch's OpenMP workers spin between the many small ops of an update instead of sleeping and
-# being woken for each one; on a 2-core machine that wake-up latency was a large share of
-# every update. Must be set before torch is imported.
-os.environ.setdefault("OMP_WAIT_POLICY", "ACTIVE")
-
 import csv
 import json
+import os
 import random
 import sys
 import time
@@ -206,7 +200,8 @@ class ReplayBuffer:
         return obs, actions, rewards[:, 0], next_obs, terms[:, 0], bounds.reshape(shape), next_bounds.reshape(shape)
 
     def state(self) -> dict:
-        return {"data": self.data[: len(self)].cpu(), "pos": self.pos, "full": self.full}
+        # a copy of the filled rows only: saving a slice would save the whole preallocated storage
+        return {"data": self.data[: len(self)].to("cpu", copy=True), "pos": self.pos, "full": self.full}
 
     def load(self, state: dict) -> None:
         n = state["data"].shape[0]

@@ -243,8 +243,10 @@ def test_killed_run_resumes_to_completion(tmp_path):
     proc.wait()
     run_dir = only_run_dir(tmp_path)
     assert not (run_dir / "summary.json").exists(), "the run finished before it could be killed"
-    killed_at = torch.load(run_dir / "checkpoint.pt", weights_only=False)["global_step"]
+    saved = torch.load(run_dir / "checkpoint.pt", weights_only=False)
+    killed_at = saved["global_step"]
     assert 400 <= killed_at < 2400
+    assert saved["replay_buffer"]["data"].untyped_storage().nbytes() == killed_at * 39 * 4  # filled rows only
     done = run_script("--resume", str(run_dir), tmp_path=tmp_path)
     assert f"resumed {run_dir} at step {killed_at}" in done.stderr
     summary = json.loads((run_dir / "summary.json").read_text())
