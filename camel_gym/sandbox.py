@@ -292,9 +292,10 @@ def _inplacevar_(op: str, x: Any, y: Any) -> Any:
 
 
 def _write_(obj: Any) -> Any:
-    if type(obj) in (np.ndarray, list, dict):
-        return obj
-    raise TypeError(f"a prior may modify arrays, lists and dicts only, not {type(obj).__name__}")
+    # RestrictedPython routes `obj.attr = v` and `del obj.attr` here (item assignment is left
+    # plain, see visit_Subscript). A prior has no reason to set attributes, and refusing all of
+    # them keeps it off the proxies and off ndarray internals such as `strides` and `dtype`.
+    raise TypeError(f"a prior may not set or delete attributes (of a {type(obj).__name__})")
 
 
 class _PrintSink:

@@ -30,7 +30,7 @@ import tyro
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from camel_gym import EpsilonMaskWrapper, LLMBoundsWrapper, PolicyRejected, shipped_prior
+from camel_gym import EpsilonMaskWrapper, LLMBoundsWrapper, PolicyRejected, load_policy, shipped_prior
 from camel_gym.masking import action_mapping, full_bounds
 
 
@@ -349,13 +349,12 @@ if __name__ == "__main__":
     # fail early and clearly on bad input, before anything is written
     try:
         probe_env = gym.make(args.env_id)
-    except gym.error.Error as exc:
+    except (gym.error.Error, ModuleNotFoundError) as exc:
         fail(f"unknown --env-id {args.env_id!r}: {exc}")
     if not isinstance(probe_env.action_space, gym.spaces.Box):
         fail(f"{args.env_id} has a {type(probe_env.action_space).__name__} action space; TD3 needs a Box")
     obs_space, act_space = probe_env.observation_space, probe_env.action_space
     obs_dim, act_dim = int(np.prod(obs_space.shape)), int(np.prod(act_space.shape))
-    probe_env.close()
     if args.masking == "expert" and not args.expert_model:
         fail("--masking expert needs --expert-model PATH (a td3_camel.cleanrl_model saved with --save-model)")
     if args.masking == "expert" and not Path(args.expert_model).is_file():
@@ -370,6 +369,21 @@ if __name__ == "__main__":
             fail(f"--policy {args.policy}: no such prior file")
     if not 0 < args.bias <= 1:
         fail(f"--bias must lie in (0, 1], got {args.bias}")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        fail("--device cuda, but torch sees no CUDA device")
+    # the prior, loaded (and for llm priors tried in the sandbox) before anything is written
+    try:
+        if args.masking == "llm":
+            prior = load_policy(args.policy, env=probe_env)
+        elif args.masking == "expert":
+            prior = expert_prior(args.expert_model, act_space, obs_dim)
+        elif args.masking == "random":
+            prior = random_prior(act_space, args.seed)
+        else:
+            prior = None
+    except PolicyRejected as exc:
+        fail(str(exc))
+    probe_env.close()
 
     if checkpoint is None:
         run_name = f"{args.env_id}__{args.exp_name}__{args.masking}__{args.seed}__{int(time.time())}"
@@ -402,25 +416,11 @@ if __name__ == "__main__":
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     use_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
-    if args.device == "cuda" and not torch.cuda.is_available():
-        fail("--device cuda, but torch sees no CUDA device")
     device = torch.device("cuda" if use_cuda else "cpu")
     rng = np.random.default_rng(args.seed)  # exploration: warm-up actions and action noise
     generator = torch.Generator(device=device).manual_seed(args.seed)  # replay sampling, target noise
 
-    # the prior and the envs
-    try:
-        if args.masking == "llm":
-            prior = args.policy  # a path: LLMBoundsWrapper loads it through the sandbox, trial first
-        elif args.masking == "expert":
-            prior = expert_prior(args.expert_model, act_space, obs_dim)
-        elif args.masking == "random":
-            prior = random_prior(act_space, args.seed)
-        else:
-            prior = None
-        env = make_env(args, prior, run_dir)
-    except PolicyRejected as exc:
-        fail(str(exc))
+    env = make_env(args, prior, run_dir)
     eval_env = make_env(args, None, run_dir, evaluation=True) if args.eval_every > 0 else None
     full = full_bounds(act_space.low, act_space.high)
 

@@ -264,6 +264,7 @@ def test_killed_run_resumes_to_completion(tmp_path):
         (["--masking", "expert"], "--masking expert needs --expert-model"),
         (["--env-id", "Humanoid-v4"], "no shipped prior for env id 'Humanoid-v4'"),
         (["--bias", "1.5"], "--bias must lie in (0, 1]"),
+        (["--policy", str(REPO / "tests" / "hostile" / "import_os.py")], "import of 'os' is not allowed"),
     ],
 )
 def test_clear_errors(args, message, tmp_path):
