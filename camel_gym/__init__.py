@@ -7,11 +7,14 @@ lower; upper), so any algorithm can use it; see the README for the quick start.
 from camel_gym.masking import action_mapping, full_bounds, mask_probability, prior_bounds
 from camel_gym.sandbox import BudgetExceeded, PolicyRejected, SandboxedPolicy, load_policy
 from camel_gym.wrappers import EpsilonMaskWrapper, LLMBoundsWrapper, NormalizedMaskedAction
+from camel_gym.observation import BoundsObservation
+from camel_gym.make import make_camel_env
 from camel_gym.priors import shipped_prior
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BoundsObservation",
     "BudgetExceeded",
     "EpsilonMaskWrapper",
     "LLMBoundsWrapper",
@@ -21,6 +24,7 @@ __all__ = [
     "action_mapping",
     "full_bounds",
     "load_policy",
+    "make_camel_env",
     "mask_probability",
     "prior_bounds",
     "shipped_prior",

@@ -1,0 +1,73 @@
+"""Stable-Baselines3 with CAMEL masking: TD3, SAC and PPO act only inside the bounds in force."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from stable_baselines3 import PPO, SAC, TD3
+from stable_baselines3.common.env_util import make_vec_env
+
+from camel_gym import BoundsObservation, EpsilonMaskWrapper, LLMBoundsWrapper, NormalizedMaskedAction, shipped_prior
+from camel_gym.sb3 import EpsilonScheduleCallback
+
+TOTAL = 1200
+
+
+class BoundsChecker(gym.Wrapper):
+    """Sits right above the epsilon wrapper: sees each env action and the bounds in force for it."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.checked = self.violations = self.unmasked = 0
+
+    def _keep(self, info):
+        self.bounds, self.applied = info["action_bounds"], info["mask_applied"]
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        self._keep(info)
+        return obs, info
+
+    def step(self, action):
+        if self.applied:
+            self.checked += 1
+            self.violations += int(not (np.all(self.bounds[0] <= action) and np.all(action <= self.bounds[1])))
+        else:
+            self.unmasked += 1
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._keep(info)
+        return obs, reward, terminated, truncated, info
+
+
+def checked_camel_env():
+    env = LLMBoundsWrapper(gym.make("Hopper-v4"), policy=str(shipped_prior("Hopper-v4")), bias=0.3)
+    env = BoundsChecker(EpsilonMaskWrapper(env, mask_fraction=0.5, total_timesteps=TOTAL))
+    return NormalizedMaskedAction(BoundsObservation(env))
+
+
+@pytest.mark.parametrize(
+    "algo, kwargs",
+    [
+        (TD3, {"learning_starts": 200, "policy_kwargs": {"net_arch": [64, 64]}}),
+        (SAC, {"learning_starts": 200, "policy_kwargs": {"net_arch": [64, 64]}}),
+        (PPO, {"n_steps": 300, "batch_size": 100, "n_epochs": 2, "policy_kwargs": {"net_arch": [64, 64]}}),
+    ],
+    ids=["TD3", "SAC", "PPO"],
+)
+def test_sb3_agents_stay_inside_the_mask_while_it_applies(algo, kwargs):
+    vec = make_vec_env(checked_camel_env, n_envs=2, seed=0)
+    model = algo("MlpPolicy", vec, seed=0, device="cpu", **kwargs)
+    callback = EpsilonScheduleCallback()
+    model.learn(TOTAL, callback=callback)
+    checkers = [env.get_wrapper_attr("violations") for env in vec.envs]
+    checked = sum(env.get_wrapper_attr("checked") for env in vec.envs)
+    unmasked = sum(env.get_wrapper_attr("unmasked") for env in vec.envs)
+    assert checkers == [0, 0] and checked > 200 and unmasked > 200
+    # the schedule followed the model's global step, not each env's own count
+    clocks = vec.env_method("get_wrapper_attr", "timestep")
+    assert all(abs(c - model.num_timesteps) <= 2 for c in clocks), (clocks, model.num_timesteps)
+    assert vec.env_method("mask_probability") == [0.0, 0.0]
+
+
+def test_callback_validates_its_argument():
+    with pytest.raises(ValueError, match="every must be >= 1"):
+        EpsilonScheduleCallback(every=0)

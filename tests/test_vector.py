@@ -1,0 +1,114 @@
+"""Vector envs: per-env bounds stacked right after autoresets, one global epsilon schedule, batch mapping."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from camel_gym import (
+    BoundsObservation,
+    EpsilonMaskWrapper,
+    LLMBoundsWrapper,
+    load_policy,
+    make_camel_env,
+    prior_bounds,
+    shipped_prior,
+)
+from camel_gym.vector import VectorBoundsObservation, VectorEpsilonMask, VectorNormalizedMaskedAction
+
+PRIOR = str(shipped_prior("Hopper-v4"))
+
+
+def camel_vec(num_envs, mode, autoreset, total=10_000, mask_fraction=0.5):
+    envs = gym.make_vec(
+        "Hopper-v4", num_envs=num_envs, vectorization_mode=mode,
+        vector_kwargs={"autoreset_mode": autoreset}, wrappers=[lambda e: LLMBoundsWrapper(e, policy=PRIOR, bias=0.3)],
+    )
+    envs = VectorEpsilonMask(envs, mask_fraction=mask_fraction, total_timesteps=total)
+    return VectorNormalizedMaskedAction(VectorBoundsObservation(envs))
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("autoreset", [gym.vector.AutoresetMode.NEXT_STEP, gym.vector.AutoresetMode.SAME_STEP])
+def test_rows_hold_the_bounds_of_their_own_observation(mode, autoreset):
+    policy = load_policy(PRIOR, trial=False)
+    envs = camel_vec(3, mode, autoreset, total=400)  # the mask fades within the first 67 steps
+    low, high = envs.env.env.single_action_space.low, envs.env.env.single_action_space.high
+    obs, info = envs.reset(seed=0)
+    rng = np.random.default_rng(0)
+    done_rows = masked_rows = 0
+    for _ in range(200):
+        raw_obs = obs[:, :11]
+        for i in range(3):
+            expected = prior_bounds(np.clip(policy(raw_obs[i]), low, high).astype(np.float32), low, high, np.float32(0.3))
+            if info["mask_applied"][i]:
+                masked_rows += 1
+                np.testing.assert_allclose(info["action_bounds"][i], expected, atol=1e-6)
+            else:
+                np.testing.assert_array_equal(info["action_bounds"][i], [low, high])
+            np.testing.assert_allclose(obs[i, 11:17], info["action_bounds"][i].ravel())  # bounds in the observation
+            assert obs[i, 17] == float(info["mask_applied"][i])
+        bounds = info["action_bounds"]
+        obs, _, terminated, truncated, info = envs.step(rng.uniform(-1, 1, (3, 3)))
+        assert np.all(bounds[:, 0] <= info["env_action"]) and np.all(info["env_action"] <= bounds[:, 1])
+        done_rows += int(np.sum(terminated | truncated))
+    envs.close()
+    assert done_rows > 0 and masked_rows > 0
+
+
+def test_schedule_runs_on_the_global_step():
+    envs = camel_vec(4, "sync", gym.vector.AutoresetMode.NEXT_STEP, total=400, mask_fraction=0.5)
+    eps = envs.env.env  # the VectorEpsilonMask
+    envs.reset(seed=1)
+    for k in range(1, 60):
+        _, _, _, _, info = envs.step(np.zeros((4, 3)))
+        assert eps.timestep == 4 * k
+        assert eps.mask_probability() == pytest.approx(max(1 - 4 * k / 200, 0.0))
+        if k >= 50:
+            assert not info["mask_applied"].any()
+    envs.close()
+
+
+def test_one_sub_env_matches_the_single_env_wrapper():
+    single = EpsilonMaskWrapper(LLMBoundsWrapper(gym.make("Hopper-v4"), policy=PRIOR), mask_fraction=1.0, total_timesteps=200)
+    envs = gym.make_vec("Hopper-v4", num_envs=1, wrappers=[lambda e: LLMBoundsWrapper(e, policy=PRIOR)])
+    vector = VectorEpsilonMask(envs, mask_fraction=1.0, total_timesteps=200)
+    _, info_s = single.reset(seed=5)
+    _, info_v = vector.reset(seed=5)
+    flags_s, flags_v = [info_s["mask_applied"]], [bool(info_v["mask_applied"][0])]
+    for _ in range(150):
+        action = np.zeros(3, np.float32)
+        _, _, terminated, truncated, info_s = single.step(action)
+        _, _, _, _, info_v = vector.step(action[None])
+        if terminated or truncated:
+            break
+        flags_s.append(info_s["mask_applied"])
+        flags_v.append(bool(info_v["mask_applied"][0]))
+        np.testing.assert_array_equal(info_s["action_bounds"], info_v["action_bounds"][0])
+    assert flags_s == flags_v and True in flags_s and False in flags_s
+
+
+def test_bounds_observation_and_make_camel_env_pass_check_env():
+    env = BoundsObservation(EpsilonMaskWrapper(LLMBoundsWrapper(gym.make("Hopper-v4"), policy=PRIOR), total_timesteps=10**6))
+    check_env(env, skip_render_check=True)
+    obs, info = env.reset(seed=0)
+    assert env.observation_space.shape == (18,) and env.observation_space.contains(obs)
+    np.testing.assert_array_equal(obs[11:17], info["action_bounds"].ravel())
+    camel = make_camel_env("Hopper-v4", total_timesteps=10**6)
+    check_env(camel, skip_render_check=True)
+    assert camel.action_space == gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+
+
+def test_bounds_observation_needs_a_flat_box():
+    class DictObs(gym.Env):
+        observation_space = gym.spaces.Dict({"a": gym.spaces.Box(-1, 1, (2,))})
+        action_space = gym.spaces.Box(-1, 1, (2,))
+
+    with pytest.raises(TypeError, match="flat Box observation space"):
+        BoundsObservation(LLMBoundsWrapper(DictObs(), policy=lambda obs: [0.0, 0.0]))
+
+
+def test_vector_wrappers_need_bounds_beneath():
+    envs = gym.make_vec("Pendulum-v1", num_envs=2)
+    with pytest.raises(RuntimeError, match="found no info\\['action_bounds'\\]"):
+        VectorEpsilonMask(envs, total_timesteps=100).reset(seed=0)
