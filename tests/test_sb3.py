@@ -9,7 +9,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from camel_gym import BoundsObservation, EpsilonMaskWrapper, LLMBoundsWrapper, NormalizedMaskedAction, shipped_prior
 from camel_gym.sb3 import EpsilonScheduleCallback
 
-TOTAL = 1200
+TOTAL = 2000
 
 
 class BoundsChecker(gym.Wrapper):

@@ -112,3 +112,21 @@ def test_vector_wrappers_need_bounds_beneath():
     envs = gym.make_vec("Pendulum-v1", num_envs=2)
     with pytest.raises(RuntimeError, match="found no info\\['action_bounds'\\]"):
         VectorEpsilonMask(envs, total_timesteps=100).reset(seed=0)
+
+
+def test_vector_mapping_and_observation_match_the_single_env_wrappers():
+    from camel_gym import NormalizedMaskedAction
+
+    def prior(obs):
+        return [float(np.tanh(obs[0]))]
+
+    single = NormalizedMaskedAction(BoundsObservation(LLMBoundsWrapper(gym.make("Pendulum-v1"), policy=prior, bias=0.4)))
+    envs = gym.make_vec("Pendulum-v1", num_envs=1, wrappers=[lambda e: LLMBoundsWrapper(e, policy=prior, bias=0.4)])
+    vector = VectorNormalizedMaskedAction(VectorBoundsObservation(envs))
+    obs_s, _ = single.reset(seed=3)
+    obs_v, _ = vector.reset(seed=3)
+    for x in np.linspace(-1.5, 1.5, 25):
+        np.testing.assert_allclose(obs_v[0], obs_s, rtol=1e-6)
+        obs_s, _, _, _, info_s = single.step(np.array([x], np.float32))
+        obs_v, _, _, _, info_v = vector.step(np.array([[x]], np.float32))
+        np.testing.assert_allclose(info_v["env_action"][0], info_s["env_action"], rtol=1e-6)
