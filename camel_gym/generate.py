@@ -1,0 +1,179 @@
+"""Generate candidate priors with an LLM, validate them in the sandbox, and repair the broken ones.
+
+For each of ``n`` candidates: one request with the environment's prompt; the reply's code is
+extracted and loaded through :func:`camel_gym.load_policy` (the child-process trial on real
+observations of the env included). A candidate that fails gets up to ``max_repairs`` repair
+rounds in which the error is sent back to the model with its own code (Eureka-style).
+
+Everything lands in the run directory, written atomically as it happens, so an interrupted run
+loses nothing and re-running into the same directory resumes instead of asking again::
+
+    RUN/meta.json                        model, endpoint host, temperature, prompt hash, times
+    RUN/prompt/system.md, user.md        the prompt as sent
+    RUN/candidates/c00/attempt0.md       the raw reply text (attempt1.md ... for repairs)
+    RUN/candidates/c00/attempt0.json     the raw response JSON
+    RUN/candidates/c00/attempt0.py       the extracted code, when there was any
+    RUN/candidates/c00/attempt0.check.json  the sandbox's verdict
+    RUN/candidates/c00/status.json       valid / invalid / request_failed, and the final attempt
+    RUN/candidates/c00/policy.py         the valid policy (a copy of its attempt)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from camel_gym.extract import NoPolicyCode, extract_policy_code
+from camel_gym.llm import LLMConfig, LLMError, complete, make_client
+from camel_gym.prompts import Prompt, build_prompt
+from camel_gym.sandbox import PolicyRejected, load_policy
+
+__all__ = ["CandidateStatus", "generate", "repair_message"]
+
+FINAL = ("valid", "invalid")  # request_failed is retried when the run is resumed
+
+
+@dataclass
+class CandidateStatus:
+    """The outcome of one candidate."""
+
+    name: str
+    status: str  # valid | invalid | request_failed
+    attempts: int
+    error: str | None = None
+    policy: str | None = None  # path of policy.py when valid
+
+
+def _write(path: Path, text: str) -> None:
+    """Write, then rename: a killed run never leaves half a file behind."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def repair_message(error: str, code: str | None) -> str:
+    """The user turn of a repair round: what went wrong, the code it went wrong in, what to send back."""
+    shown = f"\n\nYour code:\n```python\n{code.rstrip()}\n```" if code else "\n\nThe reply contained no usable code."
+    return (
+        f"Your policy failed validation: {error}{shown}\n\n"
+        "Fix the problem and reply with the complete corrected module in a single ```python code block "
+        "that defines policy(obs), following every rule of the original task."
+    )
+
+
+def _check(code: str, env: Any) -> dict[str, Any]:
+    start = time.perf_counter()
+    try:
+        load_policy(code, env=env)
+    except PolicyRejected as exc:
+        return {"ok": False, "error": str(exc), "reason": exc.reason, "lineno": exc.lineno, "seconds": time.perf_counter() - start}
+    return {"ok": True, "error": None, "seconds": time.perf_counter() - start}
+
+
+def _candidate(
+    index: int, folder: Path, prompt: Prompt, env: Any, client: Any, config: LLMConfig, max_repairs: int, log: Any
+) -> CandidateStatus:
+    name = folder.name
+    status_file = folder / "status.json"
+    if status_file.is_file():
+        done = CandidateStatus(**json.loads(status_file.read_text()))
+        if done.status in FINAL:
+            return done  # finished in an earlier run
+    folder.mkdir(parents=True, exist_ok=True)
+    messages = prompt.messages()
+    error: str | None = None
+    for attempt in range(max_repairs + 1):
+        stem = folder / f"attempt{attempt}"
+        if stem.with_suffix(".md").is_file():  # asked before the run was interrupted: don't ask again
+            text = stem.with_suffix(".md").read_text(encoding="utf-8")
+        else:
+            try:
+                reply = complete(client, config, messages)
+            except LLMError as exc:
+                result = CandidateStatus(name, "request_failed", attempt, str(exc))
+                _write(status_file, json.dumps(asdict(result), indent=2))
+                log(f"{name} attempt {attempt}: request failed: {exc}")
+                return result
+            _write(stem.with_suffix(".json"), json.dumps(reply.raw, indent=2))
+            _write(stem.with_suffix(".md"), reply.text)
+            text = reply.text
+        try:
+            code = extract_policy_code(text)
+        except NoPolicyCode as exc:
+            code, check = None, {"ok": False, "error": f"no usable code in the reply: {exc}", "seconds": 0.0}
+        else:
+            _write(stem.with_suffix(".py"), code)
+            check = _check(code, env)
+        _write(stem.with_suffix(".check.json"), json.dumps(check, indent=2))
+        if check["ok"]:
+            _write(folder / "policy.py", code)
+            result = CandidateStatus(name, "valid", attempt + 1, None, str(folder / "policy.py"))
+            _write(status_file, json.dumps(asdict(result), indent=2))
+            log(f"{name} attempt {attempt}: valid")
+            return result
+        error = check["error"]
+        log(f"{name} attempt {attempt}: {error}")
+        messages = messages + [
+            {"role": "assistant", "content": text},
+            {"role": "user", "content": repair_message(error, code)},
+        ]
+    result = CandidateStatus(name, "invalid", max_repairs + 1, error)
+    _write(status_file, json.dumps(asdict(result), indent=2))
+    return result
+
+
+def generate(
+    env_id: str,
+    run_dir: str | Path,
+    config: LLMConfig,
+    *,
+    n: int = 5,
+    max_repairs: int = 2,
+    template_dir: str | Path | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    log: Any = print,
+) -> list[CandidateStatus]:
+    """Ask for ``n`` candidate priors for ``env_id`` into ``run_dir`` (resuming what is there).
+
+    Raises:
+        LLMError: the endpoint or key is missing or unusable (before anything is asked).
+        ValueError: ``run_dir`` holds a run for another env, prompt or model.
+    """
+    import gymnasium as gym
+
+    if n < 1 or max_repairs < 0:
+        raise ValueError(f"need n >= 1 and max_repairs >= 0, got n={n}, max_repairs={max_repairs}")
+    config = config.resolved()
+    client = make_client(config)
+    prompt = build_prompt(env_id, template_dir=template_dir, env_kwargs=env_kwargs)
+    run = Path(run_dir)
+    meta_file = run / "meta.json"
+    identity = {"env_id": env_id, "model": config.model, "prompt_sha256": prompt.sha256}
+    if meta_file.is_file():
+        meta = json.loads(meta_file.read_text())
+        clash = {k: (meta.get(k), v) for k, v in identity.items() if meta.get(k) != v}
+        if clash:
+            raise ValueError(f"{run} holds another run ({clash}); use a new --run-dir to start a new one")
+    else:
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "prompt").mkdir(exist_ok=True)
+        _write(run / "prompt" / "system.md", prompt.system)
+        _write(run / "prompt" / "user.md", prompt.user)
+        meta = {
+            **identity, "endpoint_host": config.host, "temperature": config.temperature, "n": n,
+            "max_repairs": max_repairs, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        _write(meta_file, json.dumps(meta, indent=2))
+    env = gym.make(env_id, **(env_kwargs or {}))
+    results = []
+    for i in range(n):
+        results.append(_candidate(i, run / "candidates" / f"c{i:02d}", prompt, env, client, config, max_repairs, log))
+    env.close()
+    meta["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    meta["statuses"] = {r.name: r.status for r in results}
+    _write(meta_file, json.dumps(meta, indent=2))
+    return results
