@@ -32,7 +32,7 @@ import gymnasium as gym
 from gymnasium.spaces import Box
 from gymnasium.vector import VectorEnv, VectorWrapper
 
-from camel_gym.masking import action_mapping, check_schedule_args, full_bounds, mask_probability
+from camel_gym.masking import EpsilonClock, action_mapping, full_bounds
 from camel_gym.observation import bounds_observation_space
 
 __all__ = ["VectorBoundsObservation", "VectorEpsilonMask", "VectorNormalizedMaskedAction"]
@@ -60,7 +60,7 @@ def _stacked_bounds(info: dict[str, Any], full: np.ndarray, wrapper: str) -> np.
     return bounds
 
 
-class VectorEpsilonMask(VectorWrapper):
+class VectorEpsilonMask(EpsilonClock, VectorWrapper):
     """Epsilon-masking driven by the global step: eps_t = max(1 - t / (mask_fraction * T), 0).
 
     ``t`` counts env steps over all sub-envs (``num_envs`` per ``step()``), so the mask fades
@@ -82,30 +82,10 @@ class VectorEpsilonMask(VectorWrapper):
         """Wrap ``envs``, whose sub-envs publish ``info["action_bounds"]``; arguments as EpsilonMaskWrapper."""
         super().__init__(envs)
         space = _single_box(envs, "VectorEpsilonMask")
-        if schedule is None:
-            if total_timesteps is None:
-                raise ValueError("VectorEpsilonMask needs total_timesteps (or a custom schedule=step -> probability)")
-            check_schedule_args(mask_fraction, total_timesteps)
-        self.mask_fraction, self.total_timesteps, self.schedule = mask_fraction, total_timesteps, schedule
-        self.timestep = 0
+        self._init_clock(mask_fraction, total_timesteps, schedule, "VectorEpsilonMask")
         self._full = full_bounds(space.low, space.high)
         self._bounds = full_bounds(space.low, space.high, (self.num_envs,))
         self._rng = np.random.default_rng()
-
-    def mask_probability(self) -> float:
-        """eps_t at the current global step."""
-        if self.schedule is None:
-            return mask_probability(self.timestep, self.mask_fraction, self.total_timesteps)
-        p = float(self.schedule(self.timestep))
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"schedule({self.timestep}) returned {p}, which is not a probability in [0, 1]")
-        return p
-
-    def set_timestep(self, timestep: int) -> None:
-        """Set the global step that drives the schedule."""
-        if timestep < 0:
-            raise ValueError(f"timestep must be >= 0, got {timestep}")
-        self.timestep = int(timestep)
 
     def _apply(self, info: dict[str, Any]) -> dict[str, Any]:
         bounds = _stacked_bounds(info, self._full, "VectorEpsilonMask")

@@ -24,15 +24,7 @@ import numpy as np
 import gymnasium as gym
 from gymnasium.spaces import Box
 
-from camel_gym.masking import (
-    action_mapping,
-    check_bias,
-    check_schedule_args,
-    full_bounds,
-    mask_probability,
-    mask_reach,
-    prior_bounds,
-)
+from camel_gym.masking import EpsilonClock, action_mapping, check_bias, full_bounds, mask_reach, prior_bounds
 from camel_gym.sandbox import SandboxedPolicy, as_action, load_policy
 
 __all__ = ["EpsilonMaskWrapper", "LLMBoundsWrapper", "NormalizedMaskedAction"]
@@ -176,7 +168,7 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return self._bounds.copy()
 
 
-class EpsilonMaskWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
+class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Fades the mask out: the prior's bounds are kept with probability eps_t, else the full space.
 
     ``eps_t = max(1 - t / (mask_fraction * total_timesteps), 0)``: the mask is always applied
@@ -228,18 +220,7 @@ class EpsilonMaskWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
         )
         gym.Wrapper.__init__(self, env)
         space = _require_box(env, "EpsilonMaskWrapper")
-        if schedule is None:
-            if total_timesteps is None:
-                raise ValueError(
-                    "EpsilonMaskWrapper needs total_timesteps (the training run's length) to fade "
-                    "the mask over its first mask_fraction, or a custom schedule=step -> probability"
-                )
-            check_schedule_args(mask_fraction, total_timesteps)
-        elif not callable(schedule):
-            raise TypeError(f"schedule must be a callable step -> probability, got {type(schedule).__name__}")
-        self.mask_fraction, self.total_timesteps, self.schedule = mask_fraction, total_timesteps, schedule
-        #: The step count that drives the schedule (this env's steps, unless set from outside).
-        self.timestep = 0
+        self._init_clock(mask_fraction, total_timesteps, schedule, "EpsilonMaskWrapper")
         self._full = full_bounds(space.low, space.high)
         self._bounds = self._full.copy()
         self._seed_draws(None)
@@ -258,21 +239,6 @@ class EpsilonMaskWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
         u = self._draws[self._next_draw]
         self._next_draw += 1
         return u
-
-    def mask_probability(self) -> float:
-        """eps_t for the current :attr:`timestep`."""
-        if self.schedule is None:
-            return mask_probability(self.timestep, self.mask_fraction, self.total_timesteps)
-        p = float(self.schedule(self.timestep))
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"schedule({self.timestep}) returned {p}, which is not a probability in [0, 1]")
-        return p
-
-    def set_timestep(self, timestep: int) -> None:
-        """Set the step count that drives the schedule (e.g. a trainer's global step)."""
-        if timestep < 0:
-            raise ValueError(f"timestep must be >= 0, got {timestep}")
-        self.timestep = int(timestep)
 
     def _apply(self, info: dict[str, Any]) -> dict[str, Any]:
         bounds = info.get("action_bounds")
