@@ -16,7 +16,6 @@ part 2 isolates what the update code itself changes.
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys

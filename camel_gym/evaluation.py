@@ -97,7 +97,7 @@ def _row(name: str, stats: EpisodeStats) -> str:
 def shipped_prior_table(episodes: int = 10, seed: int = 0) -> str:
     """A Markdown table: each shipped prior beside a random policy, on the same seeds."""
     lines = [
-        f"| policy | return (mean ± std) | episode length | forward progress (m) |",
+        "| policy | return (mean ± std) | episode length | forward progress (m) |",
         "|---|---|---|---|",
     ]
     for family, (filename, _, _) in SHIPPED_PRIORS.items():

@@ -75,7 +75,7 @@ def _check(code: str, env: Any) -> dict[str, Any]:
 
 
 def _candidate(
-    index: int, folder: Path, prompt: Prompt, env: Any, client: Any, config: LLMConfig, max_repairs: int, log: Any
+    folder: Path, prompt: Prompt, env: Any, client: Any, config: LLMConfig, max_repairs: int, log: Any
 ) -> CandidateStatus:
     name = folder.name
     status_file = folder / "status.json"
@@ -171,7 +171,7 @@ def generate(
     env = gym.make(env_id, **(env_kwargs or {}))
     results = []
     for i in range(n):
-        results.append(_candidate(i, run / "candidates" / f"c{i:02d}", prompt, env, client, config, max_repairs, log))
+        results.append(_candidate(run / "candidates" / f"c{i:02d}", prompt, env, client, config, max_repairs, log))
     env.close()
     meta["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     meta["statuses"] = {r.name: r.status for r in results}

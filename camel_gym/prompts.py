@@ -493,8 +493,8 @@ def _generic_action_doc(space: gym.spaces.Box, model: _Model | None) -> str:
     lines.append("")
     if len(model.actuators) == dim:
         lines.append(
-            f"Each value is the control of one actuator of the model's <actuator> section, "
-            f"in XML order (for motors, the torque on the joint is the value times the gear):"
+            "Each value is the control of one actuator of the model's <actuator> section, "
+            "in XML order (for motors, the torque on the joint is the value times the gear):"
         )
     else:
         # Do not claim a mapping the model does not support.

@@ -39,7 +39,7 @@ rng = np.random.default_rng(0)
 obs, info = envs.reset(seed=0)
 bounds = info["action_bounds"]  # (num_envs, 2, act_dim): [lower; upper] per sub-env
 autoreset = np.zeros(args.num_envs, bool)
-for step in range(args.steps):
+for _ in range(args.steps):
     x = rng.uniform(-1.0, 1.0, (args.num_envs, act_dim))  # your actor's output, in [-1, 1]
     action = action_mapping(x, bounds)  # (2) into the bounds in force
     next_obs, reward, terminated, truncated, info = envs.step(action)

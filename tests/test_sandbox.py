@@ -1,6 +1,5 @@
 """The sandbox: what a prior may do, the hostile corpus, and the per-call budget."""
 
-import os
 import pickle
 import re
 from pathlib import Path

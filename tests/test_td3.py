@@ -20,7 +20,7 @@ SCRIPT = REPO / "cleanrl_scripts" / "td3_camel.py"
 sys.path.insert(0, str(SCRIPT.parent))
 import td3_camel  # noqa: E402
 
-from camel_gym.masking import action_mapping, prior_bounds  # noqa: E402
+from camel_gym.masking import prior_bounds  # noqa: E402
 
 SMALL = ["--buffer-size", "2000", "--batch-size", "32", "--no-progress", "--eval-episodes", "1"]
 
