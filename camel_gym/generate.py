@@ -21,38 +21,19 @@ loses nothing and re-running into the same directory resumes instead of asking a
 from __future__ import annotations
 
 import json
-import os
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from camel_gym.extract import NoPolicyCode, extract_policy_code
 from camel_gym.llm import LLMConfig, LLMError, complete, make_client
 from camel_gym.prompts import Prompt, build_prompt
+from camel_gym.rundir import CandidateStatus, write_atomic
 from camel_gym.sandbox import PolicyRejected, load_policy
 
-__all__ = ["CandidateStatus", "generate", "repair_message"]
+__all__ = ["CandidateStatus", "generate", "repair_message"]  # CandidateStatus lives in camel_gym.rundir
 
 FINAL = ("valid", "invalid")  # request_failed is retried when the run is resumed
-
-
-@dataclass
-class CandidateStatus:
-    """The outcome of one candidate."""
-
-    name: str
-    status: str  # valid | invalid | request_failed
-    attempts: int
-    error: str | None = None
-    policy: str | None = None  # path of policy.py when valid
-
-
-def _write(path: Path, text: str) -> None:
-    """Write, then rename: a killed run never leaves half a file behind."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def repair_message(error: str, code: str | None) -> str:
@@ -95,24 +76,24 @@ def _candidate(
                 reply = complete(client, config, messages)
             except LLMError as exc:
                 result = CandidateStatus(name, "request_failed", attempt, str(exc))
-                _write(status_file, json.dumps(asdict(result), indent=2))
+                write_atomic(status_file, result.to_json())
                 log(f"{name} attempt {attempt}: request failed: {exc}")
                 return result
-            _write(stem.with_suffix(".json"), json.dumps(reply.raw, indent=2))
-            _write(stem.with_suffix(".md"), reply.text)
+            write_atomic(stem.with_suffix(".json"), json.dumps(reply.raw, indent=2))
+            write_atomic(stem.with_suffix(".md"), reply.text)
             text = reply.text
         try:
             code = extract_policy_code(text)
         except NoPolicyCode as exc:
             code, check = None, {"ok": False, "error": f"no usable code in the reply: {exc}", "seconds": 0.0}
         else:
-            _write(stem.with_suffix(".py"), code)
+            write_atomic(stem.with_suffix(".py"), code)
             check = _check(code, env)
-        _write(stem.with_suffix(".check.json"), json.dumps(check, indent=2))
+        write_atomic(stem.with_suffix(".check.json"), json.dumps(check, indent=2))
         if check["ok"]:
-            _write(folder / "policy.py", code)
+            write_atomic(folder / "policy.py", code)
             result = CandidateStatus(name, "valid", attempt + 1, None, str(folder / "policy.py"))
-            _write(status_file, json.dumps(asdict(result), indent=2))
+            write_atomic(status_file, result.to_json())
             log(f"{name} attempt {attempt}: valid")
             return result
         error = check["error"]
@@ -122,7 +103,7 @@ def _candidate(
             {"role": "user", "content": repair_message(error, code)},
         ]
     result = CandidateStatus(name, "invalid", max_repairs + 1, error)
-    _write(status_file, json.dumps(asdict(result), indent=2))
+    write_atomic(status_file, result.to_json())
     return result
 
 
@@ -161,13 +142,13 @@ def generate(
     else:
         run.mkdir(parents=True, exist_ok=True)
         (run / "prompt").mkdir(exist_ok=True)
-        _write(run / "prompt" / "system.md", prompt.system)
-        _write(run / "prompt" / "user.md", prompt.user)
+        write_atomic(run / "prompt" / "system.md", prompt.system)
+        write_atomic(run / "prompt" / "user.md", prompt.user)
         meta = {
             **identity, "endpoint_host": config.host, "temperature": config.temperature, "n": n,
             "max_repairs": max_repairs, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        _write(meta_file, json.dumps(meta, indent=2))
+        write_atomic(meta_file, json.dumps(meta, indent=2))
     env = gym.make(env_id, **(env_kwargs or {}))
     results = []
     for i in range(n):
@@ -175,5 +156,5 @@ def generate(
     env.close()
     meta["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     meta["statuses"] = {r.name: r.status for r in results}
-    _write(meta_file, json.dumps(meta, indent=2))
+    write_atomic(meta_file, json.dumps(meta, indent=2))
     return results
