@@ -1,14 +1,22 @@
-"""The `camel-gym` command: `camel-gym generate ...` (more stages to come: evaluate, select, render).
+"""The `camel-gym` command: the LLM pipeline's stages on one run directory.
 
-tyro turns each stage's dataclass into its options, with the field docstrings as `--help`.
+    camel-gym generate --env-id Hopper-v4 --model gpt-4o --run-dir runs/hopper   # ask, validate, repair
+    camel-gym evaluate --run-dir runs/hopper                                     # seeded episodes, ranked
+    camel-gym select --run-dir runs/hopper --probe-top-k 2 --install             # choose, probe, install
+    camel-gym render --run-dir runs/hopper                                       # clips + report.html
+
+Each stage keeps its results in the run directory as it goes, so an interrupted stage resumes
+when run again. tyro turns each stage's dataclass into its options, with the field docstrings
+as `--help`.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import tyro
 
@@ -41,6 +49,122 @@ class Generate:
     """a folder of prompt templates (system.md, task.md) that override the packaged ones"""
 
 
+@dataclass
+class Evaluate:
+    """Play seeded episodes with every valid candidate and rank them by a robust score."""
+
+    run_dir: Path
+    """a run directory made by `camel-gym generate`"""
+    episodes: int = 10
+    """seeded episodes per candidate (seeds SEED .. SEED+EPISODES-1, the same for every candidate)"""
+    seed: int = 0
+    """seed of the first episode"""
+    progress: bool = True
+    """show a progress bar"""
+
+
+@dataclass
+class Select:
+    """Choose the prior: by the evaluation's robust score, optionally by short TD3 training probes."""
+
+    run_dir: Path
+    """a run directory, evaluated with `camel-gym evaluate`"""
+    probe_top_k: int = 0
+    """train TD3 briefly with each of the top-k candidates by score as the mask (0: no probes)"""
+    probe_steps: int = 5000
+    """env steps per probe (learning starts after a fifth of them; the mask fades over all of them)"""
+    probe_seed: int = 1
+    """seed of every probe, and of the unmasked baseline probe"""
+    probe_eval_episodes: int = 3
+    """evaluation episodes at each quarter of a probe"""
+    td3_script: Optional[Path] = None
+    """cleanrl_scripts/td3_camel.py to run the probes with (default: the one beside this package)"""
+    install: bool = False
+    """copy the chosen prior into llm_policies/ with its provenance"""
+    install_dir: Optional[Path] = None
+    """install there instead of the package's llm_policies/"""
+    force: bool = False
+    """replace an existing prior file when installing (the old one is kept in the run directory)"""
+
+
+@dataclass
+class Render:
+    """Render one seeded episode per valid candidate and write report.html to review them side by side."""
+
+    run_dir: Path
+    """a run directory made by `camel-gym generate` (evaluate and select first for metrics in the report)"""
+    seed: int = 0
+    """seed of the rendered episode"""
+    max_steps: int = 300
+    """steps rendered at most per candidate"""
+    every: int = 2
+    """keep every n-th frame"""
+    width: int = 320
+    """frame width in pixels"""
+    height: int = 240
+    """frame height in pixels"""
+    fps: int = 25
+    """playback frames per second"""
+    format: Literal["gif", "mp4"] = "gif"
+    """clip format (mp4 needs imageio-ffmpeg)"""
+    progress: bool = True
+    """show a progress bar"""
+
+
+def _error(stage: str, exc: BaseException) -> int:
+    print(f"camel-gym {stage}: error: {exc}", file=sys.stderr)
+    return 2
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def run_evaluate(args: Evaluate) -> int:
+    from camel_gym.evaluation import evaluate_run, ranked_table
+
+    start = time.perf_counter()
+    try:
+        summary = evaluate_run(args.run_dir, episodes=args.episodes, seed=args.seed, progress=args.progress, log=_log)
+    except (FileNotFoundError, ValueError) as exc:
+        return _error("evaluate", exc)
+    print(ranked_table(summary))
+    print(f"\n{summary['score_definition']}")
+    print(f"\nwrote {args.run_dir / 'evaluation'}/summary.{{md,csv,json}} ({time.perf_counter() - start:.1f} s)")
+    return 0 if any(r["status"] == "valid" for r in summary["candidates"]) else 1
+
+
+def run_select(args: Select) -> int:
+    from camel_gym.selection import select_run, selection_table
+
+    try:
+        result = select_run(
+            args.run_dir, probe_top_k=args.probe_top_k, probe_steps=args.probe_steps, probe_seed=args.probe_seed,
+            probe_eval_episodes=args.probe_eval_episodes, td3_script=args.td3_script, install=args.install,
+            install_dir=args.install_dir, force=args.force, log=_log,
+        )
+    except (FileNotFoundError, FileExistsError, ValueError) as exc:
+        return _error("select", exc)
+    print(selection_table(result))
+    if result["installed"]:
+        print(f"\ninstalled as {result['installed']}")
+    return 0
+
+
+def run_render(args: Render) -> int:
+    from camel_gym.render import render_run
+
+    try:
+        report = render_run(
+            args.run_dir, seed=args.seed, max_steps=args.max_steps, every=args.every, width=args.width,
+            height=args.height, fps=args.fps, fmt=args.format, progress=args.progress, log=_log,
+        )
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        return _error("render", exc)
+    print(f"report: {report}")
+    return 0
+
+
 def run_generate(args: Generate) -> int:
     from camel_gym.generate import generate
 
@@ -51,20 +175,22 @@ def run_generate(args: Generate) -> int:
     try:
         results = generate(
             args.env_id, args.run_dir, config, n=args.n, max_repairs=args.max_repairs, template_dir=args.template_dir,
-            log=lambda line: print(line, file=sys.stderr, flush=True),
+            log=_log,
         )
     except (LLMError, ValueError) as exc:
-        print(f"camel-gym generate: error: {exc}", file=sys.stderr)
-        return 2
+        return _error("generate", exc)
     for r in results:
         print(f"{r.name}  {r.status:15s} attempts {r.attempts}  {r.policy or r.error or ''}")
     return 0 if any(r.status == "valid" for r in results) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    command = tyro.extras.subcommand_cli_from_dict({"generate": Generate}, args=argv, prog="camel-gym")
-    if isinstance(command, Generate):
-        return run_generate(command)
+    stages = {"generate": (Generate, run_generate), "evaluate": (Evaluate, run_evaluate),
+              "select": (Select, run_select), "render": (Render, run_render)}
+    command = tyro.extras.subcommand_cli_from_dict({name: cls for name, (cls, _) in stages.items()}, args=argv, prog="camel-gym")
+    for cls, run in stages.values():
+        if isinstance(command, cls):
+            return run(command)
     raise AssertionError(command)  # pragma: no cover - tyro only returns the dataclasses above
 
 

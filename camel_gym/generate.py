@@ -146,7 +146,7 @@ def generate(
         write_atomic(run / "prompt" / "user.md", prompt.user)
         meta = {
             **identity, "endpoint_host": config.host, "temperature": config.temperature, "n": n,
-            "max_repairs": max_repairs, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "max_repairs": max_repairs, "env_kwargs": env_kwargs or {}, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         write_atomic(meta_file, json.dumps(meta, indent=2))
     env = gym.make(env_id, **(env_kwargs or {}))

@@ -6,7 +6,7 @@ import importlib.resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SHIPPED_PRIORS", "shipped_prior"]
+__all__ = ["SHIPPED_PRIORS", "policy_dir", "shipped_prior"]
 
 #: env family -> (file, observation dim, action dim) the prior was written for.
 SHIPPED_PRIORS: dict[str, tuple[str, int, int]] = {
@@ -16,7 +16,8 @@ SHIPPED_PRIORS: dict[str, tuple[str, int, int]] = {
 }
 
 
-def _policy_dir() -> Path:
+def policy_dir() -> Path:
+    """The folder the shipped priors live in (``llm_policies/`` of the checkout, or of the installed package)."""
     return Path(str(importlib.resources.files("camel_gym.llm_policies")))
 
 
@@ -45,4 +46,4 @@ def shipped_prior(env_id: str, observation_space: Any = None, action_space: Any 
                 f"the shipped prior {filename} expects a {what} of shape ({dim},), but {env_id} has "
                 f"{tuple(space.shape)}{hint}"
             )
-    return _policy_dir() / filename
+    return policy_dir() / filename

@@ -1,0 +1,276 @@
+"""The pipeline's ``select`` stage: choose a prior automatically, optionally probe it with TD3, install it.
+
+The CAMEL paper picked its priors by watching rendered episodes, because episode return alone
+misled. This stage automates the choice in two steps:
+
+1. **Static ranking** — the robustness score of ``camel-gym evaluate``
+   (:data:`camel_gym.evaluation.SCORE_DEFINITION`): the lower quartile of forward progress over
+   seeded episodes, discounted by action saturation and failing prior steps.
+2. **Training probes** (``probe_top_k > 0``) — what a prior is for is to speed up learning, so
+   the top-k candidates by score each get a short masked TD3 run
+   (``cleanrl_scripts/td3_camel.py --masking llm``, the mask fading out over the whole probe),
+   and one unmasked run (``--masking none``) with the same seed gives the baseline. A probe's
+   value is the mean of its evaluation returns (deterministic actor, no mask), i.e. the area
+   under its learning curve. Probed candidates are ranked by it, ahead of the unprobed ones;
+   one that does no better than the baseline is flagged.
+
+Probe runs live in ``RUN/selection/probes/<name>/`` and write checkpoints, so an interrupted
+selection resumes them; finished probes are reused. The choice is written to
+``RUN/selection/selection.json`` and ``selection.md``; ``install=True`` copies the chosen
+``policy.py`` into ``llm_policies/`` with a provenance header (model, endpoint, prompt hash,
+candidate, metrics), keeping any file it replaces in ``RUN/selection/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from camel_gym.priors import SHIPPED_PRIORS, policy_dir
+from camel_gym.rundir import candidates, read_meta, write_atomic, write_json
+
+__all__ = ["default_td3_script", "install_prior", "probe", "select_run"]
+
+
+def default_td3_script() -> Path:
+    """``cleanrl_scripts/td3_camel.py`` of the camel-gym checkout this package runs from."""
+    return Path(__file__).resolve().parents[1] / "cleanrl_scripts" / "td3_camel.py"
+
+
+def _read_evals(run: Path) -> list[float]:
+    with (run / "eval.csv").open(newline="") as f:
+        return [float(row["return_mean"]) for row in csv.DictReader(f)]
+
+
+def probe(
+    env_id: str,
+    masking: str,
+    out_dir: Path,
+    *,
+    policy: str | None = None,
+    steps: int = 5000,
+    seed: int = 1,
+    eval_episodes: int = 3,
+    td3_script: Path | None = None,
+) -> dict[str, Any]:
+    """One short TD3 run (resumed or reused when ``out_dir`` holds one); returns its eval returns.
+
+    Learning starts after a fifth of the steps, the mask (for ``masking="llm"``) fades out over
+    the whole probe, and the actor is evaluated four times (every quarter) on ``eval_episodes``
+    seeded episodes. Output of the script goes to ``out_dir/log.txt``.
+
+    Raises:
+        FileNotFoundError: ``td3_script`` is not there.
+        RuntimeError: the run failed; the message ends with the tail of its log.
+    """
+    script = Path(td3_script) if td3_script else default_td3_script()
+    if not script.is_file():
+        raise FileNotFoundError(
+            f"probes need cleanrl_scripts/td3_camel.py from the camel-gym repository, and {script} is not there; "
+            f"pass its path with --td3-script, or select without probes (--probe-top-k 0)"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs = [d for d in sorted(out_dir.iterdir()) if (d / "args.json").is_file()]
+    finished = [d for d in runs if (d / "summary.json").is_file()]
+    start = time.perf_counter()
+    if finished:
+        run = finished[-1]
+    else:
+        resumable = [d for d in runs if (d / "checkpoint.pt").is_file()]
+        for stale in set(runs) - set(resumable[-1:]):  # killed before its first checkpoint: nothing to keep
+            shutil.rmtree(stale)
+        if resumable:
+            command = [sys.executable, str(script), "--resume", str(resumable[-1])]
+        else:
+            every = max(steps // 4, 1)
+            command = [
+                sys.executable, str(script), "--env-id", env_id, "--masking", masking, "--seed", str(seed),
+                "--total-timesteps", str(steps), "--learning-starts", str(max(steps // 5, 1)),
+                "--mask-fraction", "1.0", "--eval-every", str(every), "--eval-episodes", str(eval_episodes),
+                "--checkpoint-every", str(every), "--runs-dir", str(out_dir), "--no-progress",
+            ]
+            if policy is not None:
+                command += ["--policy", str(policy)]
+        with (out_dir / "log.txt").open("a") as log:
+            log.write("$ " + " ".join(command) + "\n")
+            log.flush()
+            done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=False)
+        if done.returncode != 0:
+            tail = "\n".join((out_dir / "log.txt").read_text(errors="replace").splitlines()[-8:])
+            raise RuntimeError(f"the {masking} probe exited with code {done.returncode}; its log ends:\n{tail}")
+        run = [d for d in sorted(out_dir.iterdir()) if (d / "summary.json").is_file()][-1]
+    evals = _read_evals(run)
+    summary = json.loads((run / "summary.json").read_text())
+    return {
+        "run_dir": str(run), "eval_returns": evals, "mean_eval_return": sum(evals) / len(evals) if evals else None,
+        "final_eval_return": evals[-1] if evals else None, "prior_errors": summary.get("prior_errors", 0),
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def _installed_name(env_id: str) -> str:
+    family = env_id.split("/")[-1].split("-")[0]
+    if family in SHIPPED_PRIORS:
+        return SHIPPED_PRIORS[family][0]
+    return env_id.split("/")[-1].lower().replace("-", "_") + ".py"
+
+
+def install_prior(
+    run_dir: str | Path,
+    name: str,
+    install_dir: str | Path | None = None,
+    force: bool = False,
+    chosen_by: str = "selected by hand",
+) -> Path:
+    """Copy candidate ``name``'s ``policy.py`` into ``install_dir`` (default: the package's ``llm_policies/``).
+
+    The file gets a header saying how it was made: model, endpoint host, temperature, prompt
+    hash, run directory, candidate and repair attempts, its evaluation metrics and the selection.
+    A file it replaces is kept as ``RUN/selection/replaced_<file>``.
+
+    Raises:
+        FileExistsError: the target exists and ``force`` is False.
+        ValueError: ``name`` is not a valid candidate of the run.
+    """
+    run = Path(run_dir)
+    meta = read_meta(run)
+    found = {c.name: c for c in candidates(run)}
+    if name not in found or found[name].status != "valid":
+        raise ValueError(f"{name!r} is not a valid candidate of {run} (valid: {[c.name for c in found.values() if c.status == 'valid']})")
+    target = Path(install_dir or policy_dir()) / _installed_name(meta["env_id"])
+    if target.exists() and not force:
+        raise FileExistsError(f"{target} exists; pass --force to replace it (the old file is kept in {run / 'selection'})")
+    (run / "selection").mkdir(exist_ok=True)
+    if target.exists():
+        shutil.copy2(target, run / "selection" / f"replaced_{target.name}")
+    metrics = {}
+    summary_file = run / "evaluation" / "summary.json"
+    if summary_file.is_file():
+        metrics = next((r for r in json.loads(summary_file.read_text())["candidates"] if r["name"] == name), {})
+
+    def fmt(key: str) -> str:
+        return "n/a" if metrics.get(key) is None else f"{metrics[key]:.3f}"
+
+    header = (
+        f'"""Prior policy for {meta["env_id"]}, written by an LLM.\n\n'
+        f"Provenance: generated by `camel-gym generate` with model {meta['model']!r} at {meta.get('endpoint_host')} "
+        f"(temperature {meta.get('temperature')}), prompt sha256 {meta.get('prompt_sha256')}, on {meta.get('created')};\n"
+        f"candidate {name} ({found[name].attempts} attempt(s), repairs included) of the run in {run.resolve()}.\n"
+        f"Evaluation ({metrics.get('episodes', 'n/a')} seeded episodes): score {fmt('score')}, return {fmt('return_mean')} "
+        f"± {fmt('return_std')}, forward {fmt('forward_mean')} m, failure rate {fmt('failure_rate')}, "
+        f"saturation {fmt('saturation')}. {chosen_by}; installed {time.strftime('%Y-%m-%d')}.\n"
+        f"The code below is the model's, unchanged; it runs only inside camel-gym's sandbox.\n"
+        f'"""\n\n'
+    )
+    write_atomic(target, header + Path(found[name].policy).read_text(encoding="utf-8"))
+    return target
+
+
+def select_run(
+    run_dir: str | Path,
+    *,
+    probe_top_k: int = 0,
+    probe_steps: int = 5000,
+    probe_seed: int = 1,
+    probe_eval_episodes: int = 3,
+    td3_script: str | Path | None = None,
+    install: bool = False,
+    install_dir: str | Path | None = None,
+    force: bool = False,
+    log: Callable[[str], Any] = print,
+) -> dict[str, Any]:
+    """The ``select`` stage (see the module docstring); returns what it wrote to ``selection.json``.
+
+    Raises:
+        FileNotFoundError: the run has no evaluation yet, or a probe's script is missing.
+        ValueError: no valid candidate, or the evaluation is older than the candidates.
+    """
+    run = Path(run_dir)
+    meta = read_meta(run)
+    summary_file = run / "evaluation" / "summary.json"
+    if not summary_file.is_file():
+        raise FileNotFoundError(f"{run} has no evaluation yet; run `camel-gym evaluate --run-dir {run}` first")
+    summary = json.loads(summary_file.read_text())
+    now_valid = {c.name for c in candidates(run) if c.status == "valid"}
+    evaluated = {r["name"] for r in summary["candidates"] if r["status"] == "valid"}
+    if not now_valid <= {r["name"] for r in summary["candidates"]} or not evaluated <= now_valid:
+        raise ValueError(f"the evaluation in {summary_file} is older than the run's candidates; re-run `camel-gym evaluate`")
+    ranked = [r for r in summary["candidates"] if r["status"] == "valid"]
+    if not ranked:
+        raise ValueError(f"{run} has no valid candidate to select; generate more (`camel-gym generate --n ...`)")
+    if probe_top_k < 0 or probe_steps < 100:
+        raise ValueError(f"need probe_top_k >= 0 and probe_steps >= 100, got {probe_top_k} and {probe_steps}")
+    if probe_top_k and meta.get("env_kwargs"):
+        raise ValueError(f"probes run td3_camel.py, which takes no env kwargs, and this run uses {meta['env_kwargs']}")
+    folder = run / "selection"
+    folder.mkdir(exist_ok=True)
+    probes: dict[str, Any] = {}
+    top = [r["name"] for r in ranked[:probe_top_k]]
+    settings = {"steps": probe_steps, "seed": probe_seed, "eval_episodes": probe_eval_episodes, "td3_script": td3_script}
+    if top:
+        for label, masking, policy in [("baseline (no mask)", "none", None)] + [
+            (name, "llm", run / "candidates" / name / "policy.py") for name in top
+        ]:
+            key = "_none" if masking == "none" else label
+            log(f"probe {label}: {probe_steps} TD3 steps ...")
+            try:
+                probes[key] = probe(meta["env_id"], masking, folder / "probes" / key, policy=policy, **settings)
+            except RuntimeError as exc:
+                probes[key] = {"error": str(exc), "mean_eval_return": None}
+            log(f"probe {label}: mean eval return {probes[key]['mean_eval_return']}")
+    baseline = probes.get("_none", {}).get("mean_eval_return")
+    probed = [n for n in top if probes[n]["mean_eval_return"] is not None]
+    probed.sort(key=lambda n: -probes[n]["mean_eval_return"])
+    order = probed + [r["name"] for r in ranked if r["name"] not in probed]
+    by_name = {r["name"]: r for r in ranked}
+    ranking = []
+    for position, name in enumerate(order, 1):
+        entry = {"position": position, "name": name, "score": by_name[name]["score"], "score_rank": by_name[name]["rank"]}
+        if name in probes:
+            p = probes[name]
+            entry["probe_mean_eval_return"] = p["mean_eval_return"]
+            entry["probe_error"] = p.get("error")
+            if baseline is not None and p["mean_eval_return"] is not None:
+                entry["beats_baseline"] = p["mean_eval_return"] > baseline
+        ranking.append(entry)
+    chosen = order[0]
+    how = "probe" if probed else "score"
+    result = {
+        "env_id": meta["env_id"], "chosen": chosen, "chosen_by": how, "ranking": ranking,
+        "probe_settings": {**settings, "top_k": probe_top_k, "td3_script": str(td3_script or default_td3_script())} if top else None,
+        "baseline_mean_eval_return": baseline, "probes": probes, "score_definition": summary["score_definition"],
+        "installed": None, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    if top and baseline is not None and not any(e.get("beats_baseline") for e in ranking):
+        result["warning"] = "no probed prior beat the unmasked baseline: the prior may not help this task"
+        log(f"warning: {result['warning']}")
+    if install:
+        target = install_prior(run, chosen, install_dir, force, chosen_by=f"chosen by `camel-gym select` ({how})")
+        result["installed"] = str(target)
+        log(f"installed {chosen} as {target}")
+    write_json(folder / "selection.json", result)
+    write_atomic(folder / "selection.md", selection_table(result) + "\n")
+    return result
+
+
+def selection_table(result: dict[str, Any]) -> str:
+    """``selection.json`` as Markdown: the final order, and what decided it."""
+    lines = ["| position | candidate | score (rank) | probe mean eval return | beats no-mask baseline |", "|---|---|---|---|---|"]
+    for e in result["ranking"]:
+        probe_return = e.get("probe_mean_eval_return")
+        probe_cell = "-" if "probe_mean_eval_return" not in e else (e.get("probe_error") and "failed") or f"{probe_return:.1f}"
+        beats = {True: "yes", False: "no"}.get(e.get("beats_baseline"), "-")
+        lines.append(f"| {e['position']} | {e['name']} | {e['score']:.2f} ({e['score_rank']}) | {probe_cell} | {beats} |")
+    base = result.get("baseline_mean_eval_return")
+    lines.append("")
+    lines.append(f"Chosen: **{result['chosen']}**, by {result['chosen_by']}." + (f" No-mask baseline probe: {base:.1f}." if base is not None else ""))
+    if result.get("warning"):
+        lines.append(f"\nWarning: {result['warning']}.")
+    return "\n".join(lines)

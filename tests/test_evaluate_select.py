@@ -1,0 +1,177 @@
+"""`camel-gym evaluate` and `camel-gym select` on a run directory of hand-written Hopper-v4 candidates."""
+
+import csv
+import json
+import re
+
+import gymnasium as gym
+import pytest
+
+import camel_gym.evaluation as evaluation
+from camel_gym import load_policy, shipped_prior
+from camel_gym.cli import main
+from camel_gym.evaluation import evaluate_run
+from camel_gym.rundir import CandidateStatus
+from camel_gym.selection import install_prior, select_run
+
+STAND = """import numpy as np
+
+def policy(obs):
+    return np.clip(-2.0 * obs[2:5] - 0.2 * obs[8:11], -1.0, 1.0)
+"""
+BANG = """import numpy as np
+
+def policy(obs):
+    return np.where(obs[8:11] > 0, -1.0, 1.0)
+"""
+
+
+def flaky(shipped: str) -> str:
+    """The shipped prior, failing whenever the torso runs faster than 2.5 m/s (never in the load trial)."""
+    return shipped.replace("def policy(", "def base_policy(") + (
+        "\n\ndef policy(obs):\n    if obs[5] > 2.5:\n        raise ValueError('too fast')\n    return base_policy(obs)\n"
+    )
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    """A run as `camel-gym generate` leaves it: c00 hops, c01 stands still, c02 is bang-bang, c03 fails at speed, c04 invalid."""
+    run = tmp_path / "run"
+    shipped = shipped_prior("Hopper-v4").read_text()
+    codes = {"c00": shipped, "c01": STAND, "c02": BANG, "c03": flaky(shipped)}
+    for name, code in codes.items():
+        folder = run / "candidates" / name
+        folder.mkdir(parents=True)
+        (folder / "policy.py").write_text(code)
+        (folder / "status.json").write_text(CandidateStatus(name, "valid", 1, None, str(folder / "policy.py")).to_json())
+    (run / "candidates" / "c04").mkdir()
+    (run / "candidates" / "c04" / "status.json").write_text(
+        CandidateStatus("c04", "invalid", 3, "no usable code in the reply").to_json()
+    )
+    meta = {"env_id": "Hopper-v4", "model": "test-model", "endpoint_host": "127.0.0.1:1", "temperature": 0.8,
+            "prompt_sha256": "ab" * 32, "n": 5, "max_repairs": 2, "env_kwargs": {}, "created": "2026-11-23T10:00:00"}
+    (run / "meta.json").write_text(json.dumps(meta))
+    return run
+
+
+def test_evaluate_ranks_by_the_robust_score_not_by_return(run_dir):
+    summary = evaluate_run(run_dir, episodes=3, seed=0, progress=False, log=lambda line: None)
+    rows = {r["name"]: r for r in summary["candidates"]}
+    assert [r["name"] for r in summary["candidates"]][-1] == "c04" and rows["c04"]["rank"] is None
+    ranked = [r for r in summary["candidates"] if r["rank"] is not None]
+    assert [r["rank"] for r in ranked] == [1, 2, 3, 4]
+    assert [r["score"] for r in ranked] == sorted((r["score"] for r in ranked), reverse=True)
+    assert ranked[0]["name"] == "c00" and rows["c00"]["forward_mean"] > 5
+    # standing still earns the survival bonus: more return than the flaky hopper, yet ranked below it
+    assert rows["c01"]["return_mean"] > 900 and abs(rows["c01"]["forward_mean"]) < 0.2
+    assert rows["c01"]["return_mean"] > rows["c03"]["return_mean"] and rows["c03"]["rank"] < rows["c01"]["rank"]
+    assert rows["c02"]["saturation"] == 1.0 and rows["c02"]["failure_rate"] == 1.0
+    assert 0 < rows["c03"]["prior_error_rate"] < 1 and rows["c00"]["prior_error_rate"] == 0
+    assert rows["c00"]["failure_rate"] <= 1 / 3 and rows["c01"]["failure_rate"] == 0
+    # the metrics are those of the episode records on disk
+    records = [json.loads(line) for line in (run_dir / "evaluation" / "c03.jsonl").read_text().splitlines()]
+    assert [r["seed"] for r in records] == [0, 1, 2]
+    steps = sum(r["length"] for r in records)
+    assert rows["c03"]["prior_error_rate"] == pytest.approx(sum(r["prior_errors"] for r in records) / steps)
+    assert rows["c03"]["return_mean"] == pytest.approx(sum(r["return"] for r in records) / 3)
+    # the same table in CSV and Markdown
+    table = list(csv.DictReader((run_dir / "evaluation" / "summary.csv").open()))
+    assert [r["name"] for r in table] == [r["name"] for r in summary["candidates"]]
+    assert float(table[0]["score"]) == pytest.approx(ranked[0]["score"])
+    md = (run_dir / "evaluation" / "summary.md").read_text()
+    assert md.count("\n| ") == 5 and "P25" in md and "no usable code" in md
+
+
+def test_an_interrupted_evaluation_plays_only_the_missing_episodes(run_dir, monkeypatch):
+    first = evaluate_run(run_dir, episodes=3, progress=False, log=lambda line: None)
+    records = run_dir / "evaluation" / "c01.jsonl"
+    lines = records.read_text().splitlines()
+    records.write_text(lines[0] + "\n" + lines[1][: len(lines[1]) // 2])  # killed while writing the second episode
+    played = []
+    real = evaluation.run_episode
+    monkeypatch.setattr(evaluation, "run_episode", lambda env, policy, seed: played.append(seed) or real(env, policy, seed))
+    second = evaluate_run(run_dir, episodes=3, progress=False, log=lambda line: None)
+    assert played == [1, 2]
+    assert [(r["name"], r.get("score")) for r in second["candidates"]] == [(r["name"], r.get("score")) for r in first["candidates"]]
+    played.clear()
+    evaluate_run(run_dir, episodes=4, progress=False, log=lambda line: None)  # one more seed each
+    assert played == [3, 3, 3, 3]
+
+
+def test_evaluate_cli_and_its_errors(run_dir, tmp_path, capsys):
+    assert main(["evaluate", "--run-dir", str(run_dir), "--episodes", "2", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^1\s+c00\s", out, re.M) and "c04" in out and "invalid" in out and "summary.{md,csv,json}" in out
+    assert main(["evaluate", "--run-dir", str(tmp_path / "nothing")]) == 2
+    assert "not a camel-gym run directory" in capsys.readouterr().err
+    assert main(["evaluate", "--run-dir", str(run_dir), "--episodes", "0"]) == 2
+
+
+def test_select_by_score_and_install_with_provenance(run_dir, tmp_path, capsys):
+    with pytest.raises(FileNotFoundError, match="camel-gym evaluate"):
+        select_run(run_dir)
+    evaluate_run(run_dir, episodes=2, progress=False, log=lambda line: None)
+    dest = tmp_path / "policies"
+    dest.mkdir()
+    result = select_run(run_dir, install=True, install_dir=dest, log=lambda line: None)
+    assert result["chosen"] == "c00" and result["chosen_by"] == "score" and result["probes"] == {}
+    assert [e["name"] for e in result["ranking"]][:1] == ["c00"] and len(result["ranking"]) == 4
+    installed = dest / "hopper_v4.py"
+    assert result["installed"] == str(installed)
+    text = installed.read_text()
+    assert "test-model" in text and "ab" * 32 in text and "candidate c00" in text and "chosen by `camel-gym select`" in text
+    assert text.endswith(shipped_prior("Hopper-v4").read_text())  # the model's code, unchanged
+    load_policy(installed, env=gym.make("Hopper-v4"))
+    assert json.loads((run_dir / "selection" / "selection.json").read_text())["installed"] == str(installed)
+    # never overwrite silently; --force keeps the replaced file with the run
+    with pytest.raises(FileExistsError, match="--force"):
+        install_prior(run_dir, "c01", dest)
+    install_prior(run_dir, "c01", dest, force=True)
+    assert (run_dir / "selection" / "replaced_hopper_v4.py").read_text() == text
+    assert "selected by hand" in installed.read_text() and installed.read_text().endswith(STAND)
+    with pytest.raises(ValueError, match="not a valid candidate"):
+        install_prior(run_dir, "c04", dest)
+    assert main(["select", "--run-dir", str(run_dir), "--install", "--install-dir", str(dest)]) == 2
+    assert "exists; pass --force" in capsys.readouterr().err
+
+
+def test_select_refuses_an_evaluation_older_than_the_candidates(run_dir):
+    evaluate_run(run_dir, episodes=1, progress=False, log=lambda line: None)
+    folder = run_dir / "candidates" / "c05"
+    folder.mkdir()
+    (folder / "policy.py").write_text(STAND)
+    (folder / "status.json").write_text(CandidateStatus("c05", "valid", 1).to_json())
+    with pytest.raises(ValueError, match="re-run `camel-gym evaluate`"):
+        select_run(run_dir)
+
+
+def test_probes_train_td3_with_the_top_candidates_and_resume(run_dir, monkeypatch):
+    evaluate_run(run_dir, episodes=2, progress=False, log=lambda line: None)
+    result = select_run(run_dir, probe_top_k=2, probe_steps=300, probe_eval_episodes=1, log=lambda line: None)
+    assert set(result["probes"]) == {"_none", "c00", "c03"} and result["chosen_by"] == "probe"
+    for key, p in result["probes"].items():
+        assert len(p["eval_returns"]) == 4 and p["mean_eval_return"] == pytest.approx(sum(p["eval_returns"]) / 4)
+        args = json.loads((run_dir / "selection" / "probes" / key / p["run_dir"].split("/")[-1] / "args.json").read_text())
+        assert args["total_timesteps"] == 300 and args["masking"] == ("none" if key == "_none" else "llm")
+        assert args["mask_fraction"] == 1.0 and args["learning_starts"] == 60
+    probed = sorted(("c00", "c03"), key=lambda n: -result["probes"][n]["mean_eval_return"])
+    assert [e["name"] for e in result["ranking"]][:2] == probed and result["chosen"] == probed[0]
+    assert all("beats_baseline" in e for e in result["ranking"][:2])
+    assert "probe mean eval return" in (run_dir / "selection" / "selection.md").read_text()
+    # finished probes are reused, not run again
+    import camel_gym.selection as selection
+
+    monkeypatch.setattr(selection.subprocess, "run", lambda *a, **k: pytest.fail("a finished probe ran again"))
+    again = select_run(run_dir, probe_top_k=2, probe_steps=300, probe_eval_episodes=1, log=lambda line: None)
+    assert again["chosen"] == result["chosen"]
+
+
+def test_a_failing_probe_is_recorded_and_the_score_decides(run_dir, tmp_path):
+    evaluate_run(run_dir, episodes=1, progress=False, log=lambda line: None)
+    broken = tmp_path / "td3_broken.py"
+    broken.write_text("import sys\nprint('out of memory, say')\nsys.exit(3)\n")
+    result = select_run(run_dir, probe_top_k=1, probe_steps=200, td3_script=broken, log=lambda line: None)
+    assert "exited with code 3" in result["probes"]["c00"]["error"] and "out of memory, say" in result["probes"]["c00"]["error"]
+    assert result["chosen_by"] == "score" and result["chosen"] == "c00"
+    with pytest.raises(FileNotFoundError, match="--td3-script"):
+        select_run(run_dir, probe_top_k=1, td3_script=tmp_path / "missing.py")
