@@ -47,6 +47,8 @@ class Generate:
     """retries per request on 429, 5xx, timeouts and dropped connections, with backoff"""
     template_dir: Optional[Path] = None
     """a folder of prompt templates (system.md, task.md) that override the packaged ones"""
+    progress: bool = True
+    """show a progress bar over the candidates"""
 
 
 @dataclass
@@ -175,7 +177,7 @@ def run_generate(args: Generate) -> int:
     try:
         results = generate(
             args.env_id, args.run_dir, config, n=args.n, max_repairs=args.max_repairs, template_dir=args.template_dir,
-            log=_log,
+            progress=args.progress, log=_log,
         )
     except (LLMError, ValueError) as exc:
         return _error("generate", exc)

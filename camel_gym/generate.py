@@ -21,6 +21,7 @@ loses nothing and re-running into the same directory resumes instead of asking a
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -116,15 +117,19 @@ def generate(
     max_repairs: int = 2,
     template_dir: str | Path | None = None,
     env_kwargs: dict[str, Any] | None = None,
+    progress: bool = False,
     log: Any = print,
 ) -> list[CandidateStatus]:
     """Ask for ``n`` candidate priors for ``env_id`` into ``run_dir`` (resuming what is there).
+
+    ``progress=True`` shows a progress bar over the candidates (``log`` lines print above it).
 
     Raises:
         LLMError: the endpoint or key is missing or unusable (before anything is asked).
         ValueError: ``run_dir`` holds a run for another env, prompt or model.
     """
     import gymnasium as gym
+    from tqdm.auto import tqdm
 
     if n < 1 or max_repairs < 0:
         raise ValueError(f"need n >= 1 and max_repairs >= 0, got n={n}, max_repairs={max_repairs}")
@@ -151,8 +156,11 @@ def generate(
         write_atomic(meta_file, json.dumps(meta, indent=2))
     env = gym.make(env_id, **(env_kwargs or {}))
     results = []
-    for i in range(n):
-        results.append(_candidate(run / "candidates" / f"c{i:02d}", prompt, env, client, config, max_repairs, log))
+    with tqdm(total=n, unit="candidate", desc="generate", disable=not progress) as bar:
+        say = (lambda line: bar.write(str(line), file=sys.stderr)) if progress else log
+        for i in range(n):
+            results.append(_candidate(run / "candidates" / f"c{i:02d}", prompt, env, client, config, max_repairs, say))
+            bar.update(1)
     env.close()
     meta["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     meta["statuses"] = {r.name: r.status for r in results}
