@@ -108,7 +108,7 @@ class Render:
     fps: int = 25
     """playback frames per second"""
     format: Literal["gif", "mp4"] = "gif"
-    """clip format (mp4 needs imageio-ffmpeg)"""
+    """clip format (mp4 needs imageio-ffmpeg: `pip install camel-gym[video]`)"""
     progress: bool = True
     """show a progress bar"""
 

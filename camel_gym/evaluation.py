@@ -99,12 +99,20 @@ class EpisodeStats:
         return {k: (None if v is None else float(v)) for k, v in out.items()}
 
 
-def run_episode(env: gym.Env, policy: Callable[[Any], Any] | None, seed: int) -> dict[str, Any]:
+def run_episode(
+    env: gym.Env,
+    policy: Callable[[Any], Any] | None,
+    seed: int,
+    max_steps: int | None = None,
+    on_step: Callable[[int], Any] | None = None,
+) -> dict[str, Any]:
     """One episode from ``env.reset(seed=seed)``; ``policy=None`` samples uniform random actions.
 
     A prior's failing step (exception, bad output) is counted and sends a zero action, so one
     failure does not end the episode. An action component counts as saturated when the prior
-    asks for it within 1 % of the range of a limit, or beyond.
+    asks for it within 1 % of the range of a limit, or beyond. The episode ends at termination,
+    truncation or after ``max_steps``; ``on_step(t)`` is called after the reset (``t = 0``) and
+    after every step ``t`` (a renderer grabs its frames there).
     """
     space = env.action_space
     low, high = space.low, space.high
@@ -112,8 +120,10 @@ def run_episode(env: gym.Env, policy: Callable[[Any], Any] | None, seed: int) ->
     obs, _ = env.reset(seed=seed)
     space.seed(seed)
     start_x = _x_position(env)
-    total, steps, errors, saturated, done, terminated = 0.0, 0, 0, 0, False, False
-    while not done:
+    total, steps, errors, saturated, terminated, truncated = 0.0, 0, 0, 0, False, False
+    if on_step is not None:
+        on_step(0)
+    while not (terminated or truncated or steps == max_steps):
         if policy is None:
             action = space.sample()
         else:
@@ -128,12 +138,13 @@ def run_episode(env: gym.Env, policy: Callable[[Any], Any] | None, seed: int) ->
         obs, reward, terminated, truncated, _ = env.step(action)
         total += float(reward)
         steps += 1
-        done = terminated or truncated
+        if on_step is not None:
+            on_step(steps)
     end_x = _x_position(env)
     return {
         "seed": seed, "return": total, "length": steps,
         "forward": None if start_x is None else end_x - start_x,
-        "terminated": bool(terminated), "saturated": saturated, "prior_errors": errors,
+        "terminated": bool(terminated), "truncated": bool(truncated), "saturated": saturated, "prior_errors": errors,
     }
 
 

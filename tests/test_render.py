@@ -1,0 +1,299 @@
+"""The render stage: clips of a fake run directory (no LLM), resuming, and the HTML report, in a real browser too."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import imageio.v3 as iio
+import pytest
+from PIL import Image
+
+from camel_gym import render
+from camel_gym.rundir import CandidateStatus, write_json
+
+ENV_ID = "Hopper-v4"
+# tiny clips keep this fast: 60 steps, frames 0, 4, ..., 60
+SMALL = {"max_steps": 60, "every": 4, "width": 64, "height": 48, "fps": 25}
+FRAMES = SMALL["max_steps"] // SMALL["every"] + 1
+
+PD = "import numpy as np\ndef policy(obs):\n    return np.clip(-1.0 * obs[2:5], -1, 1)\n"
+# The sandbox's trial calls a prior 48 times in a child process and rejects one that fails
+# there; this one only fails from its 51st call on (every third call), i.e. in the episode.
+FLAKY = """import numpy as np
+calls = [0]
+def policy(obs):
+    calls[0] += 1
+    if calls[0] > 50 and calls[0] % 3 == 0:
+        raise ValueError("flaky prior")
+    return np.clip(-1.0 * obs[2:5], -1, 1)
+"""
+FLAKY_ERRORS = len([i for i in range(51, SMALL["max_steps"] + 1) if i % 3 == 0])
+REJECTED = "import os\ndef policy(obs):\n    return obs[:3]\n"  # valid when generated, refused at load now
+EVIL = 'bad code <script>alert("pwned")</script> & more'
+
+
+def _candidate(run: Path, name: str, status: str, code: str | None = None, error: str | None = None) -> None:
+    folder = run / "candidates" / name
+    folder.mkdir(parents=True)
+    if code is not None:
+        (folder / "policy.py").write_text(code)
+    policy = str(folder / "policy.py") if status == "valid" else None
+    (folder / "status.json").write_text(CandidateStatus(name, status, 1, error, policy).to_json())
+
+
+def make_run(root: Path, evaluation: bool = True) -> Path:
+    run = root / "run"
+    run.mkdir()
+    meta = {
+        "env_id": ENV_ID, "model": "test-model", "prompt_sha256": "ab" * 32, "endpoint_host": "llm.example",
+        "temperature": 0.8, "n": 5, "max_repairs": 2, "env_kwargs": {}, "created": "2025-01-01T00:00:00+0000",
+        "statuses": {"c00": "valid", "c01": "valid", "c02": "invalid", "c03": "valid", "c04": "request_failed"},
+    }
+    write_json(run / "meta.json", meta)
+    _candidate(run, "c00", "valid", PD)
+    _candidate(run, "c01", "valid", FLAKY)
+    _candidate(run, "c02", "invalid", error=EVIL)
+    _candidate(run, "c03", "valid", REJECTED)
+    (run / "candidates" / "c04").mkdir()  # interrupted: no status.json, counts as request_failed
+    if evaluation:
+        (run / "evaluation").mkdir()
+        ranked = {"status": "valid", "error": None, "return_std": 3.0, "length_mean": 1000.0, "forward_p25": 0.1,
+                  "failure_rate": 0.0, "saturation": 0.25, "prior_error_rate": 0.0}
+        write_json(run / "evaluation" / "summary.json", {
+            "env_id": ENV_ID, "episodes": 10, "seed": 0,
+            "score_definition": "SCORE-DEF: mean forward progress, minus a penalty for falls",
+            "candidates": [
+                {"name": "c01", "rank": 1, "score": 1.5, "return_mean": 321.0, "forward_mean": 0.4, **ranked},
+                {"name": "c00", "rank": 2, "score": 1.25, "return_mean": 300.0, "forward_mean": None, **ranked},
+                {"name": "c02", "status": "invalid", "error": EVIL, "rank": None},
+                {"name": "c03", "status": "invalid", "error": "PolicyRejected: import of os", "rank": None},
+                {"name": "c04", "status": "request_failed", "error": "no reply", "rank": None},
+            ],
+        })
+        (run / "selection").mkdir()
+        write_json(run / "selection" / "selection.json", {
+            "chosen": "c01", "chosen_by": "probe", "baseline_mean_eval_return": 210.0, "installed": None,
+            "ranking": [
+                {"position": 1, "name": "c01", "score": 1.5, "score_rank": 1, "probe_mean_eval_return": 512.25,
+                 "probe_error": None, "beats_baseline": True},
+                {"position": 2, "name": "c00", "score": 1.25, "score_rank": 2},
+            ],
+        })
+    return run
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One fake run, rendered once; tests that change it work on a copy."""
+    run = make_run(tmp_path_factory.mktemp("render"))
+    render.render_run(run, progress=False, log=lambda _: None, **SMALL)
+    return run
+
+
+@pytest.fixture
+def copy(rendered: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(rendered, tmp_path / "run"))
+
+
+def _gif_frames(path: Path) -> tuple[int, int]:
+    """(frames, total duration in ms) of a GIF, straight from Pillow."""
+    with Image.open(path) as im:
+        durations = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            durations.append(im.info["duration"])
+    return len(durations), sum(durations)
+
+
+def test_clips_and_records(rendered: Path) -> None:
+    out = rendered / "render"
+    for name, errors in (("c00", 0), ("c01", FLAKY_ERRORS)):
+        record = json.loads((out / f"{name}.json").read_text())
+        assert record["error"] is None and record["clip"] == f"render/{name}.gif"
+        assert record["steps"] == SMALL["max_steps"] and not record["terminated"]
+        assert record["frames"] == FRAMES and record["prior_errors"] == errors
+        assert record["settings"]["every"] == SMALL["every"] and record["settings"]["format"] == "gif"
+        assert record["policy_sha256"] and record["seconds"] > 0
+        frames = iio.imread(out / f"{name}.gif", index=None)
+        assert frames.shape[1:3] == (SMALL["height"], SMALL["width"])
+        # Pillow merges identical consecutive frames into one, adding up their durations
+        n, ms = _gif_frames(out / f"{name}.gif")
+        assert n == len(frames) and 1 < n <= FRAMES
+        assert ms == FRAMES * 1000 // SMALL["fps"]
+    assert FLAKY_ERRORS > 0
+    rejected = json.loads((out / "c03.json").read_text())
+    assert rejected["clip"] is None and "PolicyRejected" in rejected["error"] and "os" in rejected["error"]
+    assert not (out / "c03.gif").exists()
+    assert not (out / "c02.json").exists() and not (out / "c04.json").exists()  # only valid ones are rendered
+    assert not list(out.glob("*.tmp*"))
+
+
+def test_resume_skips_and_settings_change_rerenders(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = render.render_candidate
+
+    def counted(policy, *args, **kwargs):
+        calls.append(Path(policy).parent.name)
+        return real(policy, *args, **kwargs)
+
+    monkeypatch.setattr(render, "render_candidate", counted)
+    gif = copy / "render" / "c00.gif"
+    before = gif.stat().st_mtime_ns
+    logs: list[str] = []
+    render.render_run(copy, progress=False, log=logs.append, **SMALL)
+    # the rejected c03 has no clip, so it is tried again; the two rendered ones are skipped
+    assert calls == ["c03"] and gif.stat().st_mtime_ns == before
+    assert "2 up to date" in logs[-1]
+
+    calls.clear()
+    render.render_run(copy, progress=False, log=logs.append, **{**SMALL, "max_steps": 8})
+    assert calls == ["c00", "c01", "c03"] and gif.stat().st_mtime_ns != before
+    record = json.loads((copy / "render" / "c00.json").read_text())
+    assert record["steps"] == 8 and record["settings"]["max_steps"] == 8 and record["frames"] == 3
+
+    calls.clear()
+    (copy / "candidates" / "c00" / "policy.py").write_text(PD.replace("-1.0", "-0.5"))  # a changed policy
+    render.render_run(copy, progress=False, log=logs.append, **{**SMALL, "max_steps": 8})
+    assert calls == ["c00", "c03"]
+
+
+def test_render_candidate_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = tmp_path / "policy.py"
+    policy.write_text(PD)
+    with pytest.raises(ValueError, match="format"):
+        render.render_candidate(policy, ENV_ID, tmp_path / "clip.avi")
+    with pytest.raises(ValueError, match="every"):
+        render.render_candidate(policy, ENV_ID, tmp_path / "clip.gif", every=0)
+    monkeypatch.setitem(__import__("sys").modules, "imageio_ffmpeg", None)  # as if not installed
+    with pytest.raises(RuntimeError, match="pip install imageio-ffmpeg"):
+        render.render_candidate(policy, ENV_ID, tmp_path / "clip.mp4")
+    with pytest.raises(RuntimeError, match="pip install imageio-ffmpeg"):
+        render.render_run(make_run(tmp_path), fmt="mp4", progress=False, log=lambda _: None)
+    assert not list(tmp_path.glob("clip*"))
+
+
+def test_mp4(tmp_path: Path) -> None:
+    pytest.importorskip("imageio_ffmpeg", reason="MP4 clips need imageio-ffmpeg, an optional package")
+    policy = tmp_path / "policy.py"
+    policy.write_text(PD)
+    stats = render.render_candidate(policy, ENV_ID, tmp_path / "clip.mp4", **SMALL)
+    frames = iio.imread(tmp_path / "clip.mp4", index=None, plugin="FFMPEG")
+    assert len(frames) == stats["frames"] == FRAMES and frames.shape[1:3] == (SMALL["height"], SMALL["width"])
+
+
+def test_report(rendered: Path) -> None:
+    page = (rendered / "report.html").read_text()
+    for name in ("c00", "c01", "c02", "c03", "c04"):
+        assert f'data-candidate="{name}"' in page
+    assert "<script>alert" not in page and "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; &amp; more" in page
+    assert 'class="candidate selected" id="c01"' in page and '<span class="badge selected">selected</span>' in page
+    assert page.count('class="candidate selected"') == 1
+    assert 'src="render/c00.gif"' in page and 'src="render/c01.gif"' in page and "render/c03.gif" not in page
+    assert '<table class="metrics">' in page and "SCORE-DEF: mean forward progress" in page
+    assert "321.0 ± 3.0" in page and "not evaluated yet" not in page
+    assert '<table class="metrics selection">' in page and "<td>512.2</td><td>yes</td>" in page
+    assert "Chosen: <strong>c01</strong>, by probe." in page and "No-mask baseline probe: 210.0." in page
+    assert "test-model" in page and "llm.example" in page and "abababababab" in page and "ab" * 13 not in page
+    # self-contained: nothing is fetched from elsewhere
+    assert "http://" not in page and "https://" not in page and "<link" not in page
+    # ranked candidates first
+    assert page.index('data-candidate="c01"') < page.index('data-candidate="c00"') < page.index('data-candidate="c02"')
+
+
+def test_report_without_evaluation(tmp_path: Path) -> None:
+    run = make_run(tmp_path, evaluation=False)
+    page = render.write_report(run).read_text()
+    assert "not evaluated yet: run <code>camel-gym evaluate</code>" in page and '<table class="metrics">' not in page
+    assert "not rendered yet" in page and 'class="candidate selected"' not in page
+    assert "not selected yet: run <code>camel-gym select</code>" in page
+    assert all(f'data-candidate="{n}"' in page for n in ("c00", "c01", "c02", "c03", "c04"))
+
+
+# ---------------------------------------------------------------------------------------------
+# the report in a real browser: does every clip load, and does a missing one say so?
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    why = "no Chromium binary (chromium, chromium-browser, google-chrome) on PATH"
+    if os.environ.get("CAMEL_GYM_REQUIRE_CHROMIUM") == "1":
+        pytest.fail(why + ", and CAMEL_GYM_REQUIRE_CHROMIUM=1 says the browser test must run")
+    pytest.skip(why)
+
+
+class _Figures(HTMLParser):
+    """Each candidate figure's attributes, the attributes of its clip, and its missing-clip message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: dict[str, dict] = {}
+        self._current: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "figure" and "data-candidate" in a:
+            self._current = a["data-candidate"]
+            self.figures[self._current] = {"attrs": a, "img": None, "missing": None}
+        elif self._current and tag in ("img", "video") and "clip" in (a.get("class") or ""):
+            self.figures[self._current]["img"] = a
+        elif self._current and tag == "p" and "missing" in (a.get("class") or ""):
+            self.figures[self._current]["missing"] = a
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "figure":
+            self._current = None
+
+
+def _dump(report: Path, profile: Path) -> dict[str, dict]:
+    done = subprocess.run(
+        [
+            _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", report.resolve().as_uri(),
+        ],
+        check=False, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    parser = _Figures()
+    parser.feed(done.stdout)
+    assert parser.figures, f"no candidate figures in the dumped DOM:\n{done.stdout[:2000]}"
+    return parser.figures
+
+
+def test_report_in_browser(copy: Path, tmp_path: Path) -> None:
+    figures = _dump(copy / "report.html", tmp_path / "profile")
+    assert set(figures) == {"c00", "c01", "c02", "c03", "c04"}
+    for name in ("c00", "c01"):  # valid and rendered: the clip loaded
+        assert figures[name]["attrs"]["data-status"] == "valid"
+        assert figures[name]["img"]["data-loaded"] == "yes", figures[name]
+        assert "hidden" in figures[name]["missing"]
+    for name in ("c02", "c03", "c04"):  # not valid, or not renderable: no clip at all
+        assert figures[name]["img"] is None
+    assert figures["c01"]["attrs"].get("data-selected") == "yes"
+
+    (copy / "render" / "c00.gif").unlink()
+    figures = _dump(copy / "report.html", tmp_path / "profile")
+    assert figures["c00"]["img"]["data-loaded"] == "no"
+    assert "hidden" not in figures["c00"]["missing"]  # "clip missing — re-run camel-gym render" shows
+    assert figures["c01"]["img"]["data-loaded"] == "yes"
+
+
+def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from camel_gym.cli import main
+
+    run = make_run(tmp_path, evaluation=False)
+    args = ["render", "--run-dir", str(run), "--no-progress", *(f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items())]
+    assert main(args) == 0
+    assert f"report: {run / 'report.html'}" in capsys.readouterr().out
+    assert (run / "render" / "c00.gif").is_file()
+    assert main(["render", "--run-dir", str(tmp_path / "nothing")]) == 2
+    assert "not a camel-gym run directory" in capsys.readouterr().err
+    assert main(["render", "--run-dir", str(run), "--every", "0"]) == 2
+    assert "must be >= 1" in capsys.readouterr().err
