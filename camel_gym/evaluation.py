@@ -289,10 +289,10 @@ def _fmt(value: Any, digits: int = 2) -> str:
 def ranked_table(summary: dict[str, Any], markdown: bool = False) -> str:
     """The evaluation summary as a ranked table: Markdown, or aligned text for a terminal."""
     heads = ["rank", "candidate", "score", "return", "length", "forward m", "fwd P25", "falls", "saturated", "errors"]
-    body = []
+    body, others = [], []
     for r in summary["candidates"]:
         if r["status"] != "valid":
-            body.append(["-", r["name"], r["status"], (r.get("error") or "")[:60], "", "", "", "", "", ""])
+            others.append((r["name"], r["status"], r.get("error") or ""))
             continue
         body.append([
             str(r["rank"]), r["name"], _fmt(r["score"]), f"{r['return_mean']:.1f} ± {r['return_std']:.1f}",
@@ -300,13 +300,17 @@ def ranked_table(summary: dict[str, Any], markdown: bool = False) -> str:
             f"{r['failure_rate']:.0%}", f"{r['saturation']:.1%}", f"{r['prior_error_rate']:.1%}",
         ])
     if markdown:
-        esc = [[cell.replace("|", "\\|") for cell in row] for row in body]
+        body += [["-", name, status, error, "", "", "", "", "", ""] for name, status, error in others]
+        esc = [[cell.replace("|", "\\|").replace("\n", " ") for cell in row] for row in body]
         lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
         lines += ["| " + " | ".join(row) + " |" for row in esc]
         note = f"{summary['episodes']} seeded episodes per candidate (seeds {summary['seed']}..{summary['seed'] + summary['episodes'] - 1}). {summary['score_definition']}"
         return "\n".join(lines) + "\n\n" + note
     widths = [max(len(h), *(len(row[i]) for row in body)) if body else len(h) for i, h in enumerate(heads)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [heads, *body])
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [heads, *body]]
+    # not ranked: one line each below the table, so a long error does not stretch its columns
+    lines += [f"-  {name}  {status}: {error.splitlines()[0][:110] if error else ''}" for name, status, error in others]
+    return "\n".join(lines)
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:

@@ -440,10 +440,10 @@ def _metrics_table(summary: dict[str, Any], chosen: str | None) -> str:
 def _selection_section(selection: dict[str, Any] | None) -> str:
     if not isinstance(selection, dict) or not selection.get("chosen"):
         return '<p class="note">not selected yet: run <code>camel-gym select</code></p>'
-    head = "".join(f"<th>{h}</th>" for h in ("position", "candidate", "score (rank)", "probe mean eval return", "beats no-mask baseline"))
+    head = "".join(f"<th>{h}</th>" for h in ("position", "candidate", "score (rank)", "probe: eval return after the mask", "beats no-mask baseline"))
     rows = []
     for e in selection.get("ranking") or []:
-        probe = "–" if "probe_mean_eval_return" not in e else ("failed" if e.get("probe_error") else _num(e.get("probe_mean_eval_return"), ".1f"))
+        probe = "–" if "probe_value" not in e else ("failed" if e.get("probe_error") else _num(e.get("probe_value"), ".1f"))
         beats = {True: "yes", False: "no"}.get(e.get("beats_baseline"), "–")
         name = _e(e.get("name"))
         cls = ' class="selected"' if e.get("name") == selection["chosen"] else ""
@@ -451,7 +451,7 @@ def _selection_section(selection: dict[str, Any] | None) -> str:
             f"<tr{cls}><td>{_num(e.get('position'), 'd')}</td><td class=\"text\"><a href=\"#{name}\">{name}</a></td>"
             f"<td>{_num(e.get('score'), '.3f')} ({_num(e.get('score_rank'), 'd')})</td><td>{probe}</td><td>{beats}</td></tr>"
         )
-    base = selection.get("baseline_mean_eval_return")
+    base = selection.get("baseline_probe_value")
     notes = [f"Chosen: <strong>{_e(selection['chosen'])}</strong>, by {_e(selection.get('chosen_by'))}."]
     if isinstance(base, (int, float)):
         notes.append(f"No-mask baseline probe: {_num(base, '.1f')}.")

@@ -8,10 +8,13 @@ misled. This stage automates the choice in two steps:
    seeded episodes, discounted by action saturation and failing prior steps.
 2. **Training probes** (``probe_top_k > 0``) — what a prior is for is to speed up learning, so
    the top-k candidates by score each get a short masked TD3 run
-   (``cleanrl_scripts/td3_camel.py --masking llm``, the mask fading out over the whole probe),
-   and one unmasked run (``--masking none``) with the same seed gives the baseline. A probe's
-   value is the mean of its evaluation returns (deterministic actor, no mask), i.e. the area
-   under its learning curve. Probed candidates are ranked by it, ahead of the unprobed ones;
+   (``cleanrl_scripts/td3_camel.py --masking llm``), and one unmasked run (``--masking none``)
+   with the same seed gives the baseline. The mask fades out over the first half of a probe, and
+   the probe's value is the mean evaluation return (deterministic actor, no mask, as a real run
+   is judged) over the evaluations from that point on: a prior is credited for what the learner
+   keeps once the mask is gone, not for what the mask enforces. (The actor of a masked run acts
+   in the mask's coordinates, so evaluating it without the mask while the mask is still on
+   would penalise every prior.) Probed candidates are ranked by it, ahead of the unprobed ones;
    one that does no better than the baseline is flagged.
 
 Probe runs live in ``RUN/selection/probes/<name>/`` and write checkpoints, so an interrupted
@@ -44,9 +47,13 @@ def default_td3_script() -> Path:
     return Path(__file__).resolve().parents[1] / "cleanrl_scripts" / "td3_camel.py"
 
 
-def _read_evals(run: Path) -> list[float]:
+#: Share of a probe during which the mask fades out; the probe is judged after it.
+PROBE_MASK_FRACTION = 0.5
+
+
+def _read_evals(run: Path) -> list[tuple[int, float]]:
     with (run / "eval.csv").open(newline="") as f:
-        return [float(row["return_mean"]) for row in csv.DictReader(f)]
+        return [(int(row["global_step"]), float(row["return_mean"])) for row in csv.DictReader(f)]
 
 
 def probe(
@@ -63,8 +70,9 @@ def probe(
     """One short TD3 run (resumed or reused when ``out_dir`` holds one); returns its eval returns.
 
     Learning starts after a fifth of the steps, the mask (for ``masking="llm"``) fades out over
-    the whole probe, and the actor is evaluated four times (every quarter) on ``eval_episodes``
-    seeded episodes. Output of the script goes to ``out_dir/log.txt``.
+    the first half, and the actor is evaluated four times (every quarter) on ``eval_episodes``
+    seeded episodes. ``value`` is the mean eval return from the half-way evaluation on, once
+    the mask is gone. Output of the script goes to ``out_dir/log.txt``.
 
     Raises:
         FileNotFoundError: ``td3_script`` is not there.
@@ -93,7 +101,7 @@ def probe(
             command = [
                 sys.executable, str(script), "--env-id", env_id, "--masking", masking, "--seed", str(seed),
                 "--total-timesteps", str(steps), "--learning-starts", str(max(steps // 5, 1)),
-                "--mask-fraction", "1.0", "--eval-every", str(every), "--eval-episodes", str(eval_episodes),
+                "--mask-fraction", str(PROBE_MASK_FRACTION), "--eval-every", str(every), "--eval-episodes", str(eval_episodes),
                 "--checkpoint-every", str(every), "--runs-dir", str(out_dir), "--no-progress",
             ]
             if policy is not None:
@@ -106,11 +114,14 @@ def probe(
             tail = "\n".join((out_dir / "log.txt").read_text(errors="replace").splitlines()[-8:])
             raise RuntimeError(f"the {masking} probe exited with code {done.returncode}; its log ends:\n{tail}")
         run = [d for d in sorted(out_dir.iterdir()) if (d / "summary.json").is_file()][-1]
+        (run / "checkpoint.pt").unlink(missing_ok=True)  # only needed to resume; it holds the replay buffer
     evals = _read_evals(run)
+    total = json.loads((run / "args.json").read_text())["total_timesteps"]
+    judged = [ret for step, ret in evals if step >= PROBE_MASK_FRACTION * total]
     summary = json.loads((run / "summary.json").read_text())
     return {
-        "run_dir": str(run), "eval_returns": evals, "mean_eval_return": sum(evals) / len(evals) if evals else None,
-        "final_eval_return": evals[-1] if evals else None, "prior_errors": summary.get("prior_errors", 0),
+        "run_dir": str(run), "eval_steps": [step for step, _ in evals], "eval_returns": [ret for _, ret in evals],
+        "value": sum(judged) / len(judged) if judged else None, "prior_errors": summary.get("prior_errors", 0),
         "seconds": time.perf_counter() - start,
     }
 
@@ -223,11 +234,12 @@ def select_run(
             try:
                 probes[key] = probe(meta["env_id"], masking, folder / "probes" / key, policy=policy, **settings)
             except RuntimeError as exc:
-                probes[key] = {"error": str(exc), "mean_eval_return": None}
-            log(f"probe {label}: mean eval return {probes[key]['mean_eval_return']}")
-    baseline = probes.get("_none", {}).get("mean_eval_return")
-    probed = [n for n in top if probes[n]["mean_eval_return"] is not None]
-    probed.sort(key=lambda n: -probes[n]["mean_eval_return"])
+                probes[key] = {"error": str(exc), "value": None}
+            value = probes[key]["value"]
+            log(f"probe {label}: " + ("failed" if value is None else f"mean eval return after the mask {value:.1f}"))
+    baseline = probes.get("_none", {}).get("value")
+    probed = [n for n in top if probes[n]["value"] is not None]
+    probed.sort(key=lambda n: -probes[n]["value"])
     order = probed + [r["name"] for r in ranked if r["name"] not in probed]
     by_name = {r["name"]: r for r in ranked}
     ranking = []
@@ -235,17 +247,17 @@ def select_run(
         entry = {"position": position, "name": name, "score": by_name[name]["score"], "score_rank": by_name[name]["rank"]}
         if name in probes:
             p = probes[name]
-            entry["probe_mean_eval_return"] = p["mean_eval_return"]
+            entry["probe_value"] = p["value"]
             entry["probe_error"] = p.get("error")
-            if baseline is not None and p["mean_eval_return"] is not None:
-                entry["beats_baseline"] = p["mean_eval_return"] > baseline
+            if baseline is not None and p["value"] is not None:
+                entry["beats_baseline"] = p["value"] > baseline
         ranking.append(entry)
     chosen = order[0]
     how = "probe" if probed else "score"
     result = {
         "env_id": meta["env_id"], "chosen": chosen, "chosen_by": how, "ranking": ranking,
         "probe_settings": {**settings, "top_k": probe_top_k, "td3_script": str(td3_script or default_td3_script())} if top else None,
-        "baseline_mean_eval_return": baseline, "probes": probes, "score_definition": summary["score_definition"],
+        "baseline_probe_value": baseline, "probes": probes, "score_definition": summary["score_definition"],
         "installed": None, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     if top and baseline is not None and not any(e.get("beats_baseline") for e in ranking):
@@ -262,13 +274,12 @@ def select_run(
 
 def selection_table(result: dict[str, Any]) -> str:
     """``selection.json`` as Markdown: the final order, and what decided it."""
-    lines = ["| position | candidate | score (rank) | probe mean eval return | beats no-mask baseline |", "|---|---|---|---|---|"]
+    lines = ["| position | candidate | score (rank) | probe: eval return after the mask | beats no-mask baseline |", "|---|---|---|---|---|"]
     for e in result["ranking"]:
-        probe_return = e.get("probe_mean_eval_return")
-        probe_cell = "-" if "probe_mean_eval_return" not in e else (e.get("probe_error") and "failed") or f"{probe_return:.1f}"
+        probe_cell = "-" if "probe_value" not in e else (e.get("probe_error") and "failed") or f"{e['probe_value']:.1f}"
         beats = {True: "yes", False: "no"}.get(e.get("beats_baseline"), "-")
         lines.append(f"| {e['position']} | {e['name']} | {e['score']:.2f} ({e['score_rank']}) | {probe_cell} | {beats} |")
-    base = result.get("baseline_mean_eval_return")
+    base = result.get("baseline_probe_value")
     lines.append("")
     lines.append(f"Chosen: **{result['chosen']}**, by {result['chosen_by']}." + (f" No-mask baseline probe: {base:.1f}." if base is not None else ""))
     if result.get("warning"):

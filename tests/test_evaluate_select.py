@@ -150,14 +150,15 @@ def test_probes_train_td3_with_the_top_candidates_and_resume(run_dir, monkeypatc
     result = select_run(run_dir, probe_top_k=2, probe_steps=300, probe_eval_episodes=1, log=lambda line: None)
     assert set(result["probes"]) == {"_none", "c00", "c03"} and result["chosen_by"] == "probe"
     for key, p in result["probes"].items():
-        assert len(p["eval_returns"]) == 4 and p["mean_eval_return"] == pytest.approx(sum(p["eval_returns"]) / 4)
+        # judged once the mask is gone: the evaluations at 150, 225 and 300 of 300 steps
+        assert p["eval_steps"] == [75, 150, 225, 300] and p["value"] == pytest.approx(sum(p["eval_returns"][1:]) / 3)
         args = json.loads((run_dir / "selection" / "probes" / key / p["run_dir"].split("/")[-1] / "args.json").read_text())
         assert args["total_timesteps"] == 300 and args["masking"] == ("none" if key == "_none" else "llm")
-        assert args["mask_fraction"] == 1.0 and args["learning_starts"] == 60
-    probed = sorted(("c00", "c03"), key=lambda n: -result["probes"][n]["mean_eval_return"])
+        assert args["mask_fraction"] == 0.5 and args["learning_starts"] == 60
+    probed = sorted(("c00", "c03"), key=lambda n: -result["probes"][n]["value"])
     assert [e["name"] for e in result["ranking"]][:2] == probed and result["chosen"] == probed[0]
     assert all("beats_baseline" in e for e in result["ranking"][:2])
-    assert "probe mean eval return" in (run_dir / "selection" / "selection.md").read_text()
+    assert "probe: eval return after the mask" in (run_dir / "selection" / "selection.md").read_text()
     # finished probes are reused, not run again
     import camel_gym.selection as selection
 

@@ -77,9 +77,9 @@ def make_run(root: Path, evaluation: bool = True) -> Path:
         })
         (run / "selection").mkdir()
         write_json(run / "selection" / "selection.json", {
-            "chosen": "c01", "chosen_by": "probe", "baseline_mean_eval_return": 210.0, "installed": None,
+            "chosen": "c01", "chosen_by": "probe", "baseline_probe_value": 210.0, "installed": None,
             "ranking": [
-                {"position": 1, "name": "c01", "score": 1.5, "score_rank": 1, "probe_mean_eval_return": 512.25,
+                {"position": 1, "name": "c01", "score": 1.5, "score_rank": 1, "probe_value": 512.25,
                  "probe_error": None, "beats_baseline": True},
                 {"position": 2, "name": "c00", "score": 1.25, "score_rank": 2},
             ],
