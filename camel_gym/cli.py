@@ -77,7 +77,7 @@ class Select:
     """env steps per probe (learning starts after a fifth of them; the mask fades over all of them)"""
     probe_seed: int = 1
     """seed of every probe, and of the unmasked baseline probe"""
-    probe_eval_episodes: int = 3
+    probe_eval_episodes: int = 5
     """evaluation episodes at each quarter of a probe"""
     td3_script: Optional[Path] = None
     """cleanrl_scripts/td3_camel.py to run the probes with (default: the one beside this package)"""

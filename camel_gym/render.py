@@ -440,11 +440,13 @@ def _metrics_table(summary: dict[str, Any], chosen: str | None) -> str:
 def _selection_section(selection: dict[str, Any] | None) -> str:
     if not isinstance(selection, dict) or not selection.get("chosen"):
         return '<p class="note">not selected yet: run <code>camel-gym select</code></p>'
-    head = "".join(f"<th>{h}</th>" for h in ("position", "candidate", "score (rank)", "probe: eval return after the mask", "beats no-mask baseline"))
+    head = "".join(f"<th>{h}</th>" for h in ("position", "candidate", "score (rank)", "probe: eval return after the mask", "vs no-mask baseline"))
     rows = []
     for e in selection.get("ranking") or []:
-        probe = "–" if "probe_value" not in e else ("failed" if e.get("probe_error") else _num(e.get("probe_value"), ".1f"))
-        beats = {True: "yes", False: "no"}.get(e.get("beats_baseline"), "–")
+        probe = "–"
+        if "probe_value" in e:
+            probe = "failed" if e.get("probe_error") else f"{_num(e.get('probe_value'), '.1f')} ± {_num(e.get('probe_stderr'), '.1f')}"
+        beats = _e(e.get("vs_baseline") or "–")
         name = _e(e.get("name"))
         cls = ' class="selected"' if e.get("name") == selection["chosen"] else ""
         rows.append(

@@ -14,8 +14,12 @@ misled. This stage automates the choice in two steps:
    is judged) over the evaluations from that point on: a prior is credited for what the learner
    keeps once the mask is gone, not for what the mask enforces. (The actor of a masked run acts
    in the mask's coordinates, so evaluating it without the mask while the mask is still on
-   would penalise every prior.) Probed candidates are ranked by it, ahead of the unprobed ones;
-   one that does no better than the baseline is flagged.
+   would penalise every prior.) Short probes are noisy, so a probe overrides the score only when
+   it separates clearly: the best probed candidate takes first place from the score's choice
+   only if its value is higher by more than twice the standard error of the difference (over
+   the evaluation episodes behind both values). Each probed candidate is also compared with the
+   baseline the same way (``better`` / ``worse`` / ``within noise``); a prior clearly worse than
+   no mask is flagged.
 
 Probe runs live in ``RUN/selection/probes/<name>/`` and write checkpoints, so an interrupted
 selection resumes them; finished probes are reused. The choice is written to
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -39,7 +44,7 @@ from typing import Any
 from camel_gym.priors import SHIPPED_PRIORS, policy_dir
 from camel_gym.rundir import candidates, read_meta, write_atomic, write_json
 
-__all__ = ["default_td3_script", "install_prior", "probe", "select_run"]
+__all__ = ["clearly_better", "default_td3_script", "install_prior", "probe", "select_run"]
 
 
 def default_td3_script() -> Path:
@@ -51,9 +56,23 @@ def default_td3_script() -> Path:
 PROBE_MASK_FRACTION = 0.5
 
 
-def _read_evals(run: Path) -> list[tuple[int, float]]:
+def _read_evals(run: Path) -> list[dict[str, float]]:
     with (run / "eval.csv").open(newline="") as f:
-        return [(int(row["global_step"]), float(row["return_mean"])) for row in csv.DictReader(f)]
+        return [
+            {"step": int(r["global_step"]), "mean": float(r["return_mean"]), "std": float(r["return_std"]), "n": int(r["episodes"])}
+            for r in csv.DictReader(f)
+        ]
+
+
+def clearly_better(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether probe ``a``'s value beats ``b``'s by more than twice the standard error of the difference.
+
+    >>> clearly_better({"value": 300.0, "stderr": 20.0}, {"value": 200.0, "stderr": 30.0})
+    True
+    >>> clearly_better({"value": 230.0, "stderr": 20.0}, {"value": 200.0, "stderr": 30.0})
+    False
+    """
+    return a["value"] - b["value"] > 2.0 * math.hypot(a["stderr"], b["stderr"])
 
 
 def probe(
@@ -117,11 +136,18 @@ def probe(
         (run / "checkpoint.pt").unlink(missing_ok=True)  # only needed to resume; it holds the replay buffer
     evals = _read_evals(run)
     total = json.loads((run / "args.json").read_text())["total_timesteps"]
-    judged = [ret for step, ret in evals if step >= PROBE_MASK_FRACTION * total]
+    judged = [e for e in evals if e["step"] >= PROBE_MASK_FRACTION * total]
+    value = stderr = None
+    if judged:
+        # the pooled episodes of the judged evaluations: their mean, and the standard error of that mean
+        n = sum(e["n"] for e in judged)
+        value = sum(e["mean"] * e["n"] for e in judged) / n
+        variance = sum(e["n"] * (e["std"] ** 2 + (e["mean"] - value) ** 2) for e in judged) / n
+        stderr = math.sqrt(variance / max(n - 1, 1))
     summary = json.loads((run / "summary.json").read_text())
     return {
-        "run_dir": str(run), "eval_steps": [step for step, _ in evals], "eval_returns": [ret for _, ret in evals],
-        "value": sum(judged) / len(judged) if judged else None, "prior_errors": summary.get("prior_errors", 0),
+        "run_dir": str(run), "eval_steps": [e["step"] for e in evals], "eval_returns": [e["mean"] for e in evals],
+        "value": value, "stderr": stderr, "prior_errors": summary.get("prior_errors", 0),
         "seconds": time.perf_counter() - start,
     }
 
@@ -190,7 +216,7 @@ def select_run(
     probe_top_k: int = 0,
     probe_steps: int = 5000,
     probe_seed: int = 1,
-    probe_eval_episodes: int = 3,
+    probe_eval_episodes: int = 5,
     td3_script: str | Path | None = None,
     install: bool = False,
     install_dir: str | Path | None = None,
@@ -237,10 +263,16 @@ def select_run(
                 probes[key] = {"error": str(exc), "value": None}
             value = probes[key]["value"]
             log(f"probe {label}: " + ("failed" if value is None else f"mean eval return after the mask {value:.1f}"))
-    baseline = probes.get("_none", {}).get("value")
+    baseline = probes.get("_none") if probes.get("_none", {}).get("value") is not None else None
+    order = [r["name"] for r in ranked]
     probed = [n for n in top if probes[n]["value"] is not None]
-    probed.sort(key=lambda n: -probes[n]["value"])
-    order = probed + [r["name"] for r in ranked if r["name"] not in probed]
+    how = "score"
+    if probed:
+        best = max(probed, key=lambda n: probes[n]["value"])
+        if best != order[0] and (order[0] not in probed or clearly_better(probes[best], probes[order[0]])):
+            order.remove(best)
+            order.insert(0, best)
+            how = "probe"
     by_name = {r["name"]: r for r in ranked}
     ranking = []
     for position, name in enumerate(order, 1):
@@ -248,20 +280,23 @@ def select_run(
         if name in probes:
             p = probes[name]
             entry["probe_value"] = p["value"]
+            entry["probe_stderr"] = p.get("stderr")
             entry["probe_error"] = p.get("error")
             if baseline is not None and p["value"] is not None:
-                entry["beats_baseline"] = p["value"] > baseline
+                entry["vs_baseline"] = (
+                    "better" if clearly_better(p, baseline) else "worse" if clearly_better(baseline, p) else "within noise"
+                )
         ranking.append(entry)
     chosen = order[0]
-    how = "probe" if probed else "score"
     result = {
         "env_id": meta["env_id"], "chosen": chosen, "chosen_by": how, "ranking": ranking,
         "probe_settings": {**settings, "top_k": probe_top_k, "td3_script": str(td3_script or default_td3_script())} if top else None,
-        "baseline_probe_value": baseline, "probes": probes, "score_definition": summary["score_definition"],
+        "baseline_probe_value": baseline["value"] if baseline else None, "probes": probes, "score_definition": summary["score_definition"],
         "installed": None, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    if top and baseline is not None and not any(e.get("beats_baseline") for e in ranking):
-        result["warning"] = "no probed prior beat the unmasked baseline: the prior may not help this task"
+    worse = [e["name"] for e in ranking if e.get("vs_baseline") == "worse"]
+    if worse:
+        result["warning"] = f"probed clearly worse than no mask: {', '.join(worse)}; such a prior may hurt early learning"
         log(f"warning: {result['warning']}")
     if install:
         target = install_prior(run, chosen, install_dir, force, chosen_by=f"chosen by `camel-gym select` ({how})")
@@ -274,10 +309,12 @@ def select_run(
 
 def selection_table(result: dict[str, Any]) -> str:
     """``selection.json`` as Markdown: the final order, and what decided it."""
-    lines = ["| position | candidate | score (rank) | probe: eval return after the mask | beats no-mask baseline |", "|---|---|---|---|---|"]
+    lines = ["| position | candidate | score (rank) | probe: eval return after the mask | vs no-mask baseline |", "|---|---|---|---|---|"]
     for e in result["ranking"]:
-        probe_cell = "-" if "probe_value" not in e else (e.get("probe_error") and "failed") or f"{e['probe_value']:.1f}"
-        beats = {True: "yes", False: "no"}.get(e.get("beats_baseline"), "-")
+        probe_cell = "-"
+        if "probe_value" in e:
+            probe_cell = "failed" if e.get("probe_error") else f"{e['probe_value']:.1f} ± {e['probe_stderr']:.1f}"
+        beats = e.get("vs_baseline", "-")
         lines.append(f"| {e['position']} | {e['name']} | {e['score']:.2f} ({e['score_rank']}) | {probe_cell} | {beats} |")
     base = result.get("baseline_probe_value")
     lines.append("")

@@ -147,24 +147,55 @@ def test_select_refuses_an_evaluation_older_than_the_candidates(run_dir):
 
 def test_probes_train_td3_with_the_top_candidates_and_resume(run_dir, monkeypatch):
     evaluate_run(run_dir, episodes=2, progress=False, log=lambda line: None)
-    result = select_run(run_dir, probe_top_k=2, probe_steps=300, probe_eval_episodes=1, log=lambda line: None)
-    assert set(result["probes"]) == {"_none", "c00", "c03"} and result["chosen_by"] == "probe"
+    result = select_run(run_dir, probe_top_k=2, probe_steps=300, probe_eval_episodes=2, log=lambda line: None)
+    assert set(result["probes"]) == {"_none", "c00", "c03"}
     for key, p in result["probes"].items():
-        # judged once the mask is gone: the evaluations at 150, 225 and 300 of 300 steps
-        assert p["eval_steps"] == [75, 150, 225, 300] and p["value"] == pytest.approx(sum(p["eval_returns"][1:]) / 3)
-        args = json.loads((run_dir / "selection" / "probes" / key / p["run_dir"].split("/")[-1] / "args.json").read_text())
+        run = run_dir / "selection" / "probes" / key / p["run_dir"].split("/")[-1]
+        args = json.loads((run / "args.json").read_text())
         assert args["total_timesteps"] == 300 and args["masking"] == ("none" if key == "_none" else "llm")
-        assert args["mask_fraction"] == 0.5 and args["learning_starts"] == 60
-    probed = sorted(("c00", "c03"), key=lambda n: -result["probes"][n]["value"])
-    assert [e["name"] for e in result["ranking"]][:2] == probed and result["chosen"] == probed[0]
-    assert all("beats_baseline" in e for e in result["ranking"][:2])
+        assert args["mask_fraction"] == 0.5 and args["learning_starts"] == 60 and args["eval_episodes"] == 2
+        # judged once the mask is gone: the evaluations at 150, 225 and 300 of 300 steps, 2 episodes each
+        assert p["eval_steps"] == [75, 150, 225, 300] and p["value"] == pytest.approx(sum(p["eval_returns"][1:]) / 3)
+        assert p["stderr"] >= 0 and not (run / "checkpoint.pt").exists()
+    first = result["ranking"][0]
+    assert first["name"] == result["chosen"] and {"probe_value", "probe_stderr", "vs_baseline"} <= set(first)
     assert "probe: eval return after the mask" in (run_dir / "selection" / "selection.md").read_text()
     # finished probes are reused, not run again
     import camel_gym.selection as selection
 
     monkeypatch.setattr(selection.subprocess, "run", lambda *a, **k: pytest.fail("a finished probe ran again"))
-    again = select_run(run_dir, probe_top_k=2, probe_steps=300, probe_eval_episodes=1, log=lambda line: None)
-    assert again["chosen"] == result["chosen"]
+    again = select_run(run_dir, probe_top_k=2, probe_steps=300, probe_eval_episodes=2, log=lambda line: None)
+    assert again["chosen"] == result["chosen"] and again["probes"]["c03"]["value"] == result["probes"]["c03"]["value"]
+
+
+@pytest.mark.parametrize(
+    "values, chosen, by, vs",
+    [
+        # c03 (score rank 2) probes clearly better than c00 (rank 1): the probe decides
+        ({"_none": (100, 10), "c00": (150, 10), "c03": (300, 10)}, "c03", "probe", {"c00": "better", "c03": "better"}),
+        # better, but within noise: the score decides
+        ({"_none": (100, 10), "c00": (150, 30), "c03": (200, 30)}, "c00", "score", {"c00": "within noise", "c03": "better"}),
+        # c00's probe failed: the best probe that ran decides
+        ({"_none": (100, 10), "c00": (None, None), "c03": (90, 10)}, "c03", "probe", {"c00": None, "c03": "within noise"}),
+        # both clearly worse than no mask: the score decides, with a warning
+        ({"_none": (300, 10), "c00": (100, 10), "c03": (90, 10)}, "c00", "score", {"c00": "worse", "c03": "worse"}),
+    ],
+)
+def test_how_probes_decide(run_dir, monkeypatch, values, chosen, by, vs):
+    import camel_gym.selection as selection
+
+    def fake_probe(env_id, masking, out_dir, **kw):
+        value, stderr = values[out_dir.name]
+        return {"value": value, "stderr": stderr, "error": None if value is not None else "crashed"}
+
+    monkeypatch.setattr(selection, "probe", fake_probe)
+    evaluate_run(run_dir, episodes=2, progress=False, log=lambda line: None)
+    result = select_run(run_dir, probe_top_k=2, log=lambda line: None)
+    assert (result["chosen"], result["chosen_by"]) == (chosen, by)
+    assert result["ranking"][0]["name"] == chosen and len(result["ranking"]) == 4
+    assert {e["name"]: e.get("vs_baseline") for e in result["ranking"] if e["name"] in vs} == vs
+    assert ("warning" in result) == ("worse" in vs.values())
+    assert ("| failed |" in (run_dir / "selection" / "selection.md").read_text()) == (values["c00"][0] is None)
 
 
 def test_a_failing_probe_is_recorded_and_the_score_decides(run_dir, tmp_path):

@@ -80,7 +80,7 @@ def make_run(root: Path, evaluation: bool = True) -> Path:
             "chosen": "c01", "chosen_by": "probe", "baseline_probe_value": 210.0, "installed": None,
             "ranking": [
                 {"position": 1, "name": "c01", "score": 1.5, "score_rank": 1, "probe_value": 512.25,
-                 "probe_error": None, "beats_baseline": True},
+                 "probe_stderr": 20.0, "probe_error": None, "vs_baseline": "better"},
                 {"position": 2, "name": "c00", "score": 1.25, "score_rank": 2},
             ],
         })
@@ -196,7 +196,7 @@ def test_report(rendered: Path) -> None:
     assert 'src="render/c00.gif"' in page and 'src="render/c01.gif"' in page and "render/c03.gif" not in page
     assert '<table class="metrics">' in page and "SCORE-DEF: mean forward progress" in page
     assert "321.0 ± 3.0" in page and "not evaluated yet" not in page
-    assert '<table class="metrics selection">' in page and "<td>512.2</td><td>yes</td>" in page
+    assert '<table class="metrics selection">' in page and "<td>512.2 ± 20.0</td><td>better</td>" in page
     assert "Chosen: <strong>c01</strong>, by probe." in page and "No-mask baseline probe: 210.0." in page
     assert "test-model" in page and "llm.example" in page and "abababababab" in page and "ab" * 13 not in page
     # self-contained: nothing is fetched from elsewhere
