@@ -119,7 +119,7 @@ def test_select_by_score_and_install_with_provenance(run_dir, tmp_path, capsys):
     installed = dest / "hopper_v4.py"
     assert result["installed"] == str(installed)
     text = installed.read_text()
-    assert "test-model" in text and "ab" * 32 in text and "candidate c00" in text and "chosen by `camel-gym select`" in text
+    assert "test-model" in text and "ab" * 32 in text and "candidate c00" in text and "Chosen by `camel-gym select`" in text
     assert text.endswith(shipped_prior("Hopper-v4").read_text())  # the model's code, unchanged
     load_policy(installed, env=gym.make("Hopper-v4"))
     assert json.loads((run_dir / "selection" / "selection.json").read_text())["installed"] == str(installed)
@@ -128,7 +128,7 @@ def test_select_by_score_and_install_with_provenance(run_dir, tmp_path, capsys):
         install_prior(run_dir, "c01", dest)
     install_prior(run_dir, "c01", dest, force=True)
     assert (run_dir / "selection" / "replaced_hopper_v4.py").read_text() == text
-    assert "selected by hand" in installed.read_text() and installed.read_text().endswith(STAND)
+    assert "Selected by hand" in installed.read_text() and installed.read_text().endswith(STAND)
     with pytest.raises(ValueError, match="not a valid candidate"):
         install_prior(run_dir, "c04", dest)
     assert main(["select", "--run-dir", str(run_dir), "--install", "--install-dir", str(dest)]) == 2
