@@ -3,6 +3,8 @@
 import csv
 import json
 import re
+import subprocess
+from pathlib import Path
 
 import gymnasium as gym
 import pytest
@@ -207,3 +209,30 @@ def test_a_failing_probe_is_recorded_and_the_score_decides(run_dir, tmp_path):
     assert result["chosen_by"] == "score" and result["chosen"] == "c00"
     with pytest.raises(FileNotFoundError, match="--td3-script"):
         select_run(run_dir, probe_top_k=1, td3_script=tmp_path / "missing.py")
+
+
+def test_an_interrupted_probe_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    import camel_gym.selection as selection
+
+    out = tmp_path / "probe"
+    killed_early = out / "Hopper-v4__td3_camel__llm__1__100"  # killed before its first checkpoint
+    killed_later = out / "Hopper-v4__td3_camel__llm__1__200"
+    for run in (killed_early, killed_later):
+        run.mkdir(parents=True)
+        (run / "args.json").write_text(json.dumps({"total_timesteps": 400}))
+    (killed_later / "checkpoint.pt").write_bytes(b"state")
+    commands = []
+
+    def fake_run(command, **kw):  # finishes the resumed run as td3_camel.py would
+        commands.append(command)
+        (killed_later / "eval.csv").write_text(
+            "global_step,return_mean,return_std,length_mean,episodes,wall_seconds\n100,1,0,5,2,1\n200,10,2,5,2,1\n400,20,2,5,2,1\n"
+        )
+        (killed_later / "summary.json").write_text(json.dumps({"prior_errors": 0}))
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(selection.subprocess, "run", fake_run)
+    result = selection.probe("Hopper-v4", "llm", out, policy="p.py", steps=400, td3_script=Path(selection.__file__))
+    assert commands[0][-2:] == ["--resume", str(killed_later)] and not killed_early.exists()
+    assert result["eval_steps"] == [100, 200, 400] and result["value"] == pytest.approx(15.0)
+    assert not (killed_later / "checkpoint.pt").exists()
