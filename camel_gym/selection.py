@@ -64,6 +64,14 @@ def _read_evals(run: Path) -> list[dict[str, float]]:
         ]
 
 
+def _same_settings(run: Path, wanted: dict[str, Any]) -> bool:
+    try:
+        args = json.loads((run / "args.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return all(args.get(key) == value for key, value in wanted.items())
+
+
 def clearly_better(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether probe ``a``'s value beats ``b``'s by more than twice the standard error of the difference.
 
@@ -104,7 +112,10 @@ def probe(
             f"pass its path with --td3-script, or select without probes (--probe-top-k 0)"
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    runs = [d for d in sorted(out_dir.iterdir()) if (d / "args.json").is_file()]
+    wanted = {"env_id": env_id, "masking": masking, "seed": seed, "total_timesteps": steps,
+              "eval_episodes": eval_episodes, "policy": None if policy is None else str(policy)}
+    # runs of this probe with these settings; runs with other settings are left alone
+    runs = [d for d in sorted(out_dir.iterdir()) if _same_settings(d, wanted)]
     finished = [d for d in runs if (d / "summary.json").is_file()]
     start = time.perf_counter()
     if finished:
@@ -132,7 +143,7 @@ def probe(
         if done.returncode != 0:
             tail = "\n".join((out_dir / "log.txt").read_text(errors="replace").splitlines()[-8:])
             raise RuntimeError(f"the {masking} probe exited with code {done.returncode}; its log ends:\n{tail}")
-        run = [d for d in sorted(out_dir.iterdir()) if (d / "summary.json").is_file()][-1]
+        run = [d for d in sorted(out_dir.iterdir()) if _same_settings(d, wanted) and (d / "summary.json").is_file()][-1]
         (run / "checkpoint.pt").unlink(missing_ok=True)  # only needed to resume; it holds the replay buffer
     evals = _read_evals(run)
     total = json.loads((run / "args.json").read_text())["total_timesteps"]

@@ -219,7 +219,9 @@ def test_an_interrupted_probe_resumes_from_its_checkpoint(tmp_path, monkeypatch)
     killed_later = out / "Hopper-v4__td3_camel__llm__1__200"
     for run in (killed_early, killed_later):
         run.mkdir(parents=True)
-        (run / "args.json").write_text(json.dumps({"total_timesteps": 400}))
+        (run / "args.json").write_text(json.dumps({
+            "env_id": "Hopper-v4", "masking": "llm", "seed": 1, "total_timesteps": 400, "eval_episodes": 3, "policy": "p.py",
+        }))
     (killed_later / "checkpoint.pt").write_bytes(b"state")
     commands = []
 
@@ -236,3 +238,11 @@ def test_an_interrupted_probe_resumes_from_its_checkpoint(tmp_path, monkeypatch)
     assert commands[0][-2:] == ["--resume", str(killed_later)] and not killed_early.exists()
     assert result["eval_steps"] == [100, 200, 400] and result["value"] == pytest.approx(15.0)
     assert not (killed_later / "checkpoint.pt").exists()
+    # other settings: a new run beside the finished one, which is kept
+    commands.clear()
+    monkeypatch.setattr(selection.subprocess, "run", lambda command, **kw: commands.append(command) or subprocess.CompletedProcess(command, 1))
+    (out / "log.txt").write_text("")
+    with pytest.raises(RuntimeError, match="exited with code 1"):
+        selection.probe("Hopper-v4", "llm", out, policy="p.py", steps=800, td3_script=Path(selection.__file__))
+    assert "--resume" not in commands[0] and commands[0][commands[0].index("--total-timesteps") + 1] == "800"
+    assert (killed_later / "summary.json").exists()
