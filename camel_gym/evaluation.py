@@ -24,6 +24,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from tqdm.auto import tqdm
 
 from camel_gym.priors import SHIPPED_PRIORS, shipped_prior
 from camel_gym.rundir import candidates, read_meta, write_atomic, write_json
@@ -224,8 +225,6 @@ def evaluate_run(
         FileNotFoundError: ``run_dir`` is not a run directory.
         ValueError: ``episodes < 1``.
     """
-    from tqdm.auto import tqdm
-
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     meta = read_meta(run_dir)
@@ -238,7 +237,8 @@ def evaluate_run(
     action_dim = int(np.prod(env.action_space.shape))
     runs = candidates(run_dir)
     valid = [c for c in runs if c.status == "valid"]
-    todo = {c.name: [s for s in seeds if s not in _read_episodes(folder / f"{c.name}.jsonl")] for c in valid}
+    done = {c.name: _read_episodes(folder / f"{c.name}.jsonl") for c in valid}
+    todo = {name: [s for s in seeds if s not in episodes_done] for name, episodes_done in done.items()}
     bar = tqdm(total=sum(map(len, todo.values())), unit="episode", desc="evaluate", disable=not progress)
     rows: list[dict[str, Any]] = []
     for cand in runs:
@@ -255,12 +255,13 @@ def evaluate_run(
             continue
         for s in todo[cand.name]:
             bar.set_postfix_str(cand.name, refresh=False)
-            _append_line(record_file, json.dumps(run_episode(env, policy, s)))
+            record = run_episode(env, policy, s)
+            _append_line(record_file, json.dumps(record))
+            done[cand.name][s] = record
             bar.update(1)
-        done = _read_episodes(record_file)
         stats = EpisodeStats(action_dim=action_dim)
         for s in seeds:
-            stats.add(done[s])
+            stats.add(done[cand.name][s])
         rows.append({"name": cand.name, "status": "valid", "error": None, **stats.summary(), "episodes": episodes})
     bar.close()
     env.close()
