@@ -7,6 +7,12 @@
    reference is our own re-implementation of the update in CleanRL's td3_continuous_action.py
    (two QNetworks with one Adam, the actor loss back-propagating into the critic, a per-tensor
    soft update, an SB3-like NumPy replay buffer); ours imports td3_camel.py's own functions.
+3. The floor under td3_camel.py's update: every matrix multiplication it makes (shapes
+   recorded with torch.profiler) replayed alone on preallocated tensors, and its fused Adam
+   steps alone, against the whole update; and the same FLOPs at the rate of one 256x256x256
+   matmul in a tight loop (the best this BLAS does on these sizes). Whatever the update costs
+   beyond matmuls and Adam is elementwise work, autograd and Python. The matmuls are the same
+   in any fp32 implementation of TD3 with these networks, so they bound its steps/s here.
 
     python benchmarks/td3_speed.py [--env-id Hopper-v4] [--rounds 5] [--script-steps 6000]
 
@@ -74,7 +80,7 @@ def cleanrl_style(obs_dim, act_dim, data, rng, batch=256):
             actor_loss.backward()
             a_opt.step()
             for net, target in ((actor, target_actor), (qf1, qf1_t), (qf2, qf2_t)):
-                for p, tp in zip(net.parameters(), target.parameters()):
+                for p, tp in zip(net.parameters(), target.parameters(), strict=True):
                     tp.data.copy_(0.005 * p.data + 0.995 * tp.data)
 
     return update
@@ -92,7 +98,7 @@ def ours(obs_dim, act_dim, data, batch=256):
     a_opt = torch.optim.Adam(actor.parameters(), lr=3e-4, fused=True)
     rb = td3_camel.ReplayBuffer(len(data[0]), obs_dim, act_dim, torch.device("cpu"))
     full = np.stack([-np.ones(act_dim), np.ones(act_dim)])
-    for row in zip(*data):
+    for row in zip(*data, strict=True):
         rb.add(row[0], row[3], row[1], float(row[2][0]), bool(row[4][0]), full, full)
     generator = torch.Generator().manual_seed(0)
 
@@ -100,7 +106,66 @@ def ours(obs_dim, act_dim, data, batch=256):
         batch_ = rb.sample(batch, generator)
         td3_camel.td3_update(step, batch_, actor, qf, target_actor, qf_target, q_opt, a_opt, args, generator)
 
+    def adam_only(step):
+        q_opt.step()
+        if step % args.policy_frequency == 0:
+            a_opt.step()
+
+    update.adam_only = adam_only  # the update's optimizer steps alone (part 3)
     return update
+
+
+MATMULS = {"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm"}
+
+
+def recorded_matmuls(update, step):
+    """(op name, input shapes) of every matmul that `update(step)` makes, outermost calls only."""
+    from torch.profiler import profile
+
+    with profile(record_shapes=True) as prof:
+        update(step)
+    calls = []
+    for event in prof.events():
+        parent, nested = event.cpu_parent, False
+        while parent is not None and not nested:
+            nested, parent = parent.name in MATMULS, parent.cpu_parent
+        if event.name in MATMULS and not nested:
+            calls.append((event.name, [tuple(s) for s in event.input_shapes if s]))
+    return calls
+
+
+def matmul_replay(update, period=2):
+    """Runs the matmuls that `update(step)` makes, on fresh tensors with preallocated outputs.
+
+    The calls are recorded for one period of steps (a critic-and-actor step, a critic step).
+    """
+    ops_by_step = []
+    for step in range(period):
+        ops = []
+        for name, shapes in recorded_matmuls(update, step):
+            inputs = [torch.randn(shape) for shape in shapes]
+            out = torch.empty(*inputs[-2].shape[:-1], inputs[-1].shape[-1])
+            ops.append((getattr(torch, name.split("::")[1]), inputs, out))
+        ops_by_step.append(ops)
+
+    def replay(step):
+        for op, inputs, out in ops_by_step[step % period]:
+            op(*inputs, out=out)
+
+    # multiply-adds x 2, per step
+    replay.flops = sum(2 * inputs[-2].numel() * inputs[-1].shape[-1] for ops in ops_by_step for _, inputs, _ in ops) / period
+    return replay
+
+
+def peak_matmul_flops(n=256, repeats=500):
+    """FLOP/s of one n x n x n matmul in a tight loop: its operands stay in cache."""
+    a, b, out = torch.randn(n, n), torch.randn(n, n), torch.empty(n, n)
+    for _ in range(50):
+        torch.mm(a, b, out=out)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        torch.mm(a, b, out=out)
+    return 2 * n**3 * repeats / (time.perf_counter() - start)
 
 
 def time_updates(update, n):
@@ -118,7 +183,8 @@ def script_sps(env_id, masking, steps, learning_starts):
             "--buffer-size", str(steps), "--runs-dir", runs, "--no-progress",
         ]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        return json.loads(out.stdout.strip().splitlines()[-1])["learning_steps_per_second"]
+        summary = json.loads(out.stdout.strip().splitlines()[-1])
+        return summary["learning_steps_per_second"], summary["update_share_of_learning_time"]
 
 
 def main():
@@ -127,6 +193,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--updates", type=int, default=200, help="updates per round in part 2")
     parser.add_argument("--script-steps", type=int, default=6000, help="steps per script run in part 1 (0: skip)")
+    parser.add_argument("--target", type=float, default=345.0, help="learning-phase steps/s goal, for part 3")
     args = parser.parse_args()
     td3_camel.keep_freed_memory()
     env = gym.make(args.env_id)
@@ -140,13 +207,18 @@ def main():
     )
     # part 1 first: a process that has run torch keeps OpenMP workers that could compete with
     # the scripts it starts
+    loop = None
     if args.script_steps > 0:
         learning_starts = args.script_steps // 3
-        sps = {"none": [], "llm": []}
+        sps, loop = {"none": [], "llm": []}, []
         for _ in range(max(args.rounds // 2, 2)):
             for masking in sps:
-                sps[masking].append(script_sps(args.env_id, masking, args.script_steps, learning_starts))
+                rate, update_share = script_sps(args.env_id, masking, args.script_steps, learning_starts)
+                sps[masking].append(rate)
+                if masking == "llm":
+                    loop.append((1.0 - update_share) / rate)
         none, llm = statistics.median(sps["none"]), statistics.median(sps["llm"])
+        loop = statistics.median(loop)
         print(f"whole script: td3_camel.py learning-phase steps/s on {args.env_id} ({args.script_steps - learning_starts} learning steps per run, medians)")
         print(f"  --masking none {none:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['none'])}")
         print(f"  --masking llm  {llm:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['llm'])}")
@@ -166,6 +238,32 @@ def main():
     print(f"  cleanrl-style  {ref * 1e3:6.2f} ms")
     print(f"  td3_camel      {new * 1e3:6.2f} ms")
     print(f"  speed-up       {ref / new:6.2f}x")
+
+    update = updates["td3_camel"]
+    replay = matmul_replay(update)
+    parts = {"whole update": update, "its matmuls alone": replay, "its Adam steps alone": update.adam_only}
+    times, peaks = {k: [] for k in parts}, []
+    for _ in range(args.rounds):  # interleaved, like part 2
+        for name, part in parts.items():
+            times[name].append(time_updates(part, args.updates))
+        peaks.append(peak_matmul_flops())
+    t = {k: statistics.median(v) for k, v in times.items()}
+    peak = statistics.median(peaks)
+    ideal = replay.flops / peak
+    rest = t["whole update"] - t["its matmuls alone"] - t["its Adam steps alone"]
+    print(f"the floor under one td3_camel update (medians of {args.rounds} rounds)")
+    for name, value in t.items():
+        print(f"  {name:22s} {value * 1e3:6.2f} ms")
+    print(f"  {'everything else':22s} {rest * 1e3:6.2f} ms   (elementwise ops, autograd, sampling, Python)")
+    print(f"  its matmuls are {replay.flops / 1e6:.0f} MFLOP a step: {replay.flops / t['its matmuls alone'] / 1e9:.0f} GFLOP/s replayed; "
+          f"a lone 256^3 matmul in a loop reaches {peak / 1e9:.0f} GFLOP/s, which would take {ideal * 1e3:.2f} ms")
+    budget = 1.0 / args.target
+    print(f"  a learning step at {args.target:.0f} steps/s may take {budget * 1e3:.2f} ms")
+    if loop is not None:
+        print(f"  a --masking llm step outside its update (env, prior, action, replay write): {loop * 1e3:.2f} ms")
+        for label, matmuls in (("as replayed", t["its matmuls alone"]), ("at the loop rate", ideal)):
+            bound = 1.0 / (matmuls + t["its Adam steps alone"] + loop)
+            print(f"  => with matmuls {label} + Adam + that, everything else free: at most {bound:.0f} steps/s (--masking llm)")
 
 
 if __name__ == "__main__":

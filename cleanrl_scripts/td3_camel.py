@@ -475,7 +475,7 @@ if __name__ == "__main__":
     learn_start_time = start_time if start_step >= learn_start_step else None
     window_time, window_step = start_time, start_step
     last_return, last_eval = float("nan"), float("nan")
-    actor_loss = None
+    actor_loss, update_seconds = None, 0.0
     for global_step in range(start_step, args.total_timesteps):
         # ALGO LOGIC: put action logic here; x is the normalized action, mapped into the bounds in force
         if global_step < args.learning_starts:
@@ -508,10 +508,12 @@ if __name__ == "__main__":
         if global_step > args.learning_starts:
             if learn_start_time is None:
                 learn_start_time = time.time()
+            update_start = time.perf_counter()
             q_values, qf_losses, new_actor_loss = td3_update(
                 global_step, rb.sample(args.batch_size, generator), actor, qf, target_actor, qf_target,
                 q_optimizer, actor_optimizer, args, generator,
             )
+            update_seconds += time.perf_counter() - update_start
             actor_loss = actor_loss if new_actor_loss is None else new_actor_loss
 
             if global_step % 100 == 0:
@@ -586,6 +588,10 @@ if __name__ == "__main__":
             (args.total_timesteps - learn_start_step) / (end_time - learn_start_time)
             if learn_start_time is not None and args.total_timesteps > learn_start_step
             else None
+        ),
+        # the rest of the learning phase: env, prior, action, replay write, logging, evaluation
+        "update_share_of_learning_time": (
+            update_seconds / (end_time - learn_start_time) if learn_start_time is not None and end_time > learn_start_time else None
         ),
         "replay_buffer_bytes": rb.nbytes,
         "device": str(device),

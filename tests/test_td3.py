@@ -218,6 +218,7 @@ def test_smoke_run_per_masking_mode(masking, tmp_path):
         assert tags[tag] and all(math.isfinite(v) for v in tags[tag]), tag
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["masking"] == masking and summary["learning_steps_per_second"] > 0
+    assert 0 < summary["update_share_of_learning_time"] < 1
 
 
 def test_expert_masking_uses_a_saved_actor(tmp_path):
