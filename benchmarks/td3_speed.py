@@ -244,13 +244,13 @@ def main():
         if args.cleanrl_script:
             sps = {"cleanrl": [], **sps}
         for _ in range(max(args.rounds // 2, 2)):
-            for masking in sps:
-                if masking == "cleanrl":
-                    sps[masking].append(cleanrl_sps(args.cleanrl_script, args.env_id, args.script_steps, learning_starts))
+            for name in sps:
+                if name == "cleanrl":
+                    sps[name].append(cleanrl_sps(args.cleanrl_script, args.env_id, args.script_steps, learning_starts))
                     continue
-                rate, update_share = script_sps(args.env_id, masking, args.script_steps, learning_starts)
-                sps[masking].append(rate)
-                if masking == "llm":
+                rate, update_share = script_sps(args.env_id, name, args.script_steps, learning_starts)
+                sps[name].append(rate)
+                if name == "llm":
                     loop.append((1.0 - update_share) / rate)
         med = {k: statistics.median(v) for k, v in sps.items()}
         loop = statistics.median(loop)

@@ -589,7 +589,7 @@ if __name__ == "__main__":
             if learn_start_time is not None and args.total_timesteps > learn_start_step
             else None
         ),
-        # the rest of the learning phase: env, prior, action, replay write, logging, evaluation
+        # this process's learning time inside updates; the rest is env, prior, action, replay write, logging, eval
         "update_share_of_learning_time": (
             update_seconds / (end_time - learn_start_time) if learn_start_time is not None and end_time > learn_start_time else None
         ),
