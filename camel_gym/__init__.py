@@ -10,6 +10,9 @@ from camel_gym.wrappers import EpsilonMaskWrapper, LLMBoundsWrapper, NormalizedM
 from camel_gym.observation import BoundsObservation
 from camel_gym.make import make_camel_env
 from camel_gym.priors import shipped_prior
+from camel_gym import _moved
+
+_moved.install()
 
 __version__ = "0.1.0"
 

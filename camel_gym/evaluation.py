@@ -27,7 +27,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from camel_gym.priors import SHIPPED_PRIORS, shipped_prior
-from camel_gym.rundir import candidates, read_meta, write_atomic, write_json
+from camel_gym.records import candidates, read_meta, write_atomic, write_json
 from camel_gym.sandbox import PolicyRejected, as_action, load_policy
 
 __all__ = ["SCORE_DEFINITION", "EpisodeStats", "evaluate_policy", "evaluate_run", "robust_score", "run_episode"]

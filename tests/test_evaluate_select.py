@@ -11,10 +11,10 @@ import pytest
 
 import camel_gym.evaluation as evaluation
 from camel_gym import load_policy, shipped_prior
-from camel_gym.cli import main
+from camel_gym.pipeline.cli import main
 from camel_gym.evaluation import evaluate_run
-from camel_gym.rundir import CandidateStatus
-from camel_gym.selection import install_prior, select_run
+from camel_gym.records import CandidateStatus
+from camel_gym.pipeline.select import install_prior, select_run
 
 STAND = """import numpy as np
 
@@ -163,7 +163,7 @@ def test_probes_train_td3_with_the_top_candidates_and_resume(run_dir, monkeypatc
     assert first["name"] == result["chosen"] and {"probe_value", "probe_stderr", "vs_baseline"} <= set(first)
     assert "probe: eval return after the mask" in (run_dir / "selection" / "selection.md").read_text()
     # finished probes are reused, not run again
-    import camel_gym.selection as selection
+    import camel_gym.pipeline.select as selection
 
     monkeypatch.setattr(selection.subprocess, "run", lambda *a, **k: pytest.fail("a finished probe ran again"))
     again = select_run(run_dir, probe_top_k=2, probe_steps=300, probe_eval_episodes=2, log=lambda line: None)
@@ -184,7 +184,7 @@ def test_probes_train_td3_with_the_top_candidates_and_resume(run_dir, monkeypatc
     ],
 )
 def test_how_probes_decide(run_dir, monkeypatch, values, chosen, by, vs):
-    import camel_gym.selection as selection
+    import camel_gym.pipeline.select as selection
 
     def fake_probe(env_id, masking, out_dir, **kw):
         value, stderr = values[out_dir.name]
@@ -212,7 +212,7 @@ def test_a_failing_probe_is_recorded_and_the_score_decides(run_dir, tmp_path):
 
 
 def test_an_interrupted_probe_resumes_from_its_checkpoint(tmp_path, monkeypatch):
-    import camel_gym.selection as selection
+    import camel_gym.pipeline.select as selection
 
     out = tmp_path / "probe"
     killed_early = out / "Hopper-v4__td3_camel__llm__1__100"  # killed before its first checkpoint

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from camel_gym.extract import NoPolicyCode, extract_policy_code
+from camel_gym.pipeline.extract import NoPolicyCode, extract_policy_code
 
 FENCE = "```"
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from camel_gym.cli import main
-from camel_gym.generate import generate
-from camel_gym.llm import LLMConfig
+from camel_gym.pipeline.cli import main
+from camel_gym.pipeline.generate import generate
+from camel_gym.pipeline.client import LLMConfig
 from chat_server import Answer, ChatServer
 
 GOOD = """Let's think step by step. The hopper has three joints...

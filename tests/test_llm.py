@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from camel_gym.llm import LLMConfig, LLMError, complete, make_client
+from camel_gym.pipeline.client import LLMConfig, LLMError, complete, make_client
 from chat_server import Answer, ChatServer
 
 MESSAGES = [{"role": "system", "content": "You write controllers."}, {"role": "user", "content": "Hopper, please."}]

@@ -1,4 +1,4 @@
-"""Tests for camel_gym.prompts: the LLM prompt built from the environment itself."""
+"""Tests for camel_gym.pipeline.prompts: the LLM prompt built from the environment itself."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 
-from camel_gym.prompts import (
+from camel_gym.pipeline.prompts import (
     DEFAULT_OBJECTIVE,
     REASONING_INSTRUCTION,
     Prompt,

@@ -13,8 +13,8 @@ import imageio.v3 as iio
 import pytest
 from PIL import Image
 
-from camel_gym import render
-from camel_gym.rundir import CandidateStatus, write_json
+from camel_gym.pipeline import render
+from camel_gym.records import CandidateStatus, write_json
 
 ENV_ID = "Hopper-v4"
 # tiny clips keep this fast: 60 steps, frames 0, 4, ..., 60
@@ -286,7 +286,7 @@ def test_report_in_browser(copy: Path, tmp_path: Path) -> None:
 
 
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from camel_gym.cli import main
+    from camel_gym.pipeline.cli import main
 
     run = make_run(tmp_path, evaluation=False)
     args = ["render", "--run-dir", str(run), "--no-progress", *(f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items())]

@@ -68,7 +68,7 @@ SCRIPT = [
 def stage(name: str, args: list[str], timings: dict) -> None:
     start = time.perf_counter()
     print(f"\n$ camel-gym {name} {' '.join(args)}", flush=True)
-    done = subprocess.run([sys.executable, "-m", "camel_gym.cli", name, *args], check=False)
+    done = subprocess.run([sys.executable, "-m", "camel_gym.pipeline.cli", name, *args], check=False)
     timings[name] = {"seconds": round(time.perf_counter() - start, 1), "exit_code": done.returncode}
     if done.returncode not in (0, 1):
         raise SystemExit(f"camel-gym {name} failed with exit code {done.returncode}")

@@ -26,13 +26,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from camel_gym.extract import NoPolicyCode, extract_policy_code
-from camel_gym.llm import LLMConfig, LLMError, complete, make_client
-from camel_gym.prompts import Prompt, build_prompt
-from camel_gym.rundir import CandidateStatus, write_atomic
+from camel_gym.pipeline.extract import NoPolicyCode, extract_policy_code
+from camel_gym.pipeline.client import LLMConfig, LLMError, complete, make_client
+from camel_gym.pipeline.prompts import Prompt, build_prompt
+from camel_gym.records import CandidateStatus, write_atomic
 from camel_gym.sandbox import PolicyRejected, load_policy
 
-__all__ = ["CandidateStatus", "generate", "repair_message"]  # CandidateStatus lives in camel_gym.rundir
+__all__ = ["CandidateStatus", "generate", "repair_message"]  # CandidateStatus lives in camel_gym.records
 
 FINAL = ("valid", "invalid")  # request_failed is retried when the run is resumed
 

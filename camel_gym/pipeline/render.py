@@ -19,7 +19,7 @@ written atomically.
 MuJoCo needs an OpenGL context: on a machine without a display, set ``MUJOCO_GL=egl`` (or
 ``osmesa``) before Python starts. Example (not run as a doctest: it needs a run directory)::
 
-    from camel_gym.render import render_run
+    from camel_gym.pipeline.render import render_run
     report = render_run("runs/hopper", max_steps=300, every=2)   # -> runs/hopper/report.html
 """
 
@@ -42,7 +42,7 @@ from tqdm.auto import tqdm
 
 from camel_gym.evaluation import run_episode
 
-from camel_gym.rundir import CandidateStatus, candidates, read_meta, write_atomic, write_json
+from camel_gym.records import CandidateStatus, candidates, read_meta, write_atomic, write_json
 from camel_gym.sandbox import load_policy
 
 __all__ = ["render_candidate", "render_run", "write_report"]

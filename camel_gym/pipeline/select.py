@@ -42,14 +42,14 @@ from pathlib import Path
 from typing import Any
 
 from camel_gym.priors import SHIPPED_PRIORS, policy_dir
-from camel_gym.rundir import candidates, read_meta, write_atomic, write_json
+from camel_gym.records import candidates, read_meta, write_atomic, write_json
 
 __all__ = ["clearly_better", "default_td3_script", "install_prior", "probe", "select_run"]
 
 
 def default_td3_script() -> Path:
     """``cleanrl_scripts/td3_camel.py`` of the camel-gym checkout this package runs from."""
-    return Path(__file__).resolve().parents[1] / "cleanrl_scripts" / "td3_camel.py"
+    return Path(__file__).resolve().parents[2] / "cleanrl_scripts" / "td3_camel.py"
 
 
 #: Share of a probe during which the mask fades out; the probe is judged after it.

@@ -20,7 +20,7 @@ from typing import Literal, Optional
 
 import tyro
 
-from camel_gym.llm import LLMConfig, LLMError
+from camel_gym.pipeline.client import LLMConfig, LLMError
 
 
 @dataclass
@@ -137,7 +137,7 @@ def run_evaluate(args: Evaluate) -> int:
 
 
 def run_select(args: Select) -> int:
-    from camel_gym.selection import select_run, selection_table
+    from camel_gym.pipeline.select import select_run, selection_table
 
     try:
         result = select_run(
@@ -154,7 +154,7 @@ def run_select(args: Select) -> int:
 
 
 def run_render(args: Render) -> int:
-    from camel_gym.render import render_run
+    from camel_gym.pipeline.render import render_run
 
     try:
         report = render_run(
@@ -168,7 +168,7 @@ def run_render(args: Render) -> int:
 
 
 def run_generate(args: Generate) -> int:
-    from camel_gym.generate import generate
+    from camel_gym.pipeline.generate import generate
 
     config = LLMConfig(
         model=args.model, base_url=args.base_url, temperature=args.temperature,

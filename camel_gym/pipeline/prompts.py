@@ -253,18 +253,18 @@ def _read_resource(relative: str, template_root: Path | None) -> tuple[str, str]
         candidate = template_root / relative
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8"), str(candidate)
-    packaged = importlib.resources.files("camel_gym") / "prompt_templates"
+    packaged = importlib.resources.files("camel_gym.pipeline") / "prompt_templates"
     for part in relative.split("/"):
         packaged = packaged / part
     if packaged.is_file():
-        return packaged.read_text(encoding="utf-8"), f"camel_gym/prompt_templates/{relative}"
+        return packaged.read_text(encoding="utf-8"), f"camel_gym/pipeline/prompt_templates/{relative}"
     return None
 
 
 def _render(name: str, template_root: Path | None, mapping: dict[str, str]) -> str:
     found = _read_resource(name, template_root)
     if found is None:  # only if the package data was not installed
-        raise FileNotFoundError(f"prompt template {name!r} not found in camel_gym/prompt_templates")
+        raise FileNotFoundError(f"prompt template {name!r} not found in camel_gym/pipeline/prompt_templates")
     text, where = found
     text = _drop_empty_sections(text, mapping)
     try:
