@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.util
+import sys
 import warnings
 
 # old name -> new name (moved in 0.2.0, the layout change)
