@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "action_mapping",
+    "map_into_bounds",
     "mask_reach",
     "check_bias",
     "full_bounds",
@@ -125,6 +126,26 @@ def action_mapping(x: Any, bounds: Any) -> Any:
     else:
         lower, upper = bounds[..., 0, :], bounds[..., 1, :]
     return lower + (x + 1) * ((upper - lower) / 2)
+
+
+def map_into_bounds(x: Any, bounds: Any) -> Any:
+    """``x`` mapped into ``bounds`` and clipped there: the action an env receives.
+
+    ``action_mapping`` can leave ``[lower, upper]`` upwards by float rounding; the clip also
+    absorbs any ``x`` outside [-1, 1], because the mapping is monotone. NumPy only (the
+    per-step path of the wrappers and the training scripts); the result is a new array.
+
+    Example:
+        >>> import numpy as np
+        >>> map_into_bounds(np.array([-3.0, 0.0, 1.0]), np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 0.5]]))
+        array([0. , 0.5, 0.5])
+    """
+    if getattr(bounds, "ndim", 0) == 2:
+        lower, upper = bounds[0], bounds[1]
+    else:
+        lower, upper = bounds[..., 0, :], bounds[..., 1, :]
+    mapped = np.asarray(lower + (x + 1) * ((upper - lower) / 2))
+    return np.minimum(np.maximum(mapped, lower, out=mapped), upper, out=mapped)
 
 
 def mask_probability(step: int, mask_fraction: float, total_timesteps: int) -> float:
