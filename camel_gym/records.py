@@ -16,12 +16,13 @@ only whole files behind, and re-running it picks up where it stopped.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CandidateStatus", "candidates", "read_meta", "write_atomic", "write_json"]
+__all__ = ["CandidateStatus", "candidates", "read_meta", "strict_json", "write_atomic", "write_json"]
 
 
 @dataclass
@@ -46,8 +47,32 @@ def write_atomic(path: str | Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def strict_json(data: Any) -> str:
+    """``data`` as strict JSON: a float NaN or ±Inf becomes ``null``, which every parser reads.
+
+    ``json.dumps`` would write the bare tokens ``NaN``/``Infinity``, which strict parsers
+    (JavaScript's ``JSON.parse``, ``jq``, Go, Rust) reject.
+
+    Example:
+        >>> strict_json({"last_eval_return": float("nan"), "steps": [1, float("inf")]})
+        '{\n  "last_eval_return": null,\n  "steps": [\n    1,\n    null\n  ]\n}'
+    """
+    return json.dumps(_finite_or_none(data), indent=2, allow_nan=False)
+
+
+def _finite_or_none(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite_or_none(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite_or_none(value) for value in data]
+    return data
+
+
 def write_json(path: str | Path, data: Any) -> None:
-    write_atomic(path, json.dumps(data, indent=2) + "\n")
+    """``data`` as strict JSON (see ``strict_json``), written atomically."""
+    write_atomic(path, strict_json(data) + "\n")
 
 
 def read_meta(run_dir: str | Path) -> dict[str, Any]:
