@@ -54,8 +54,11 @@ def strict_json(data: Any) -> str:
     (JavaScript's ``JSON.parse``, ``jq``, Go, Rust) reject.
 
     Example:
-        >>> strict_json({"last_eval_return": float("nan"), "steps": [1, float("inf")]})
-        '{\n  "last_eval_return": null,\n  "steps": [\n    1,\n    null\n  ]\n}'
+        >>> print(strict_json({"last_eval_return": float("nan"), "episodes": 12}))
+        {
+          "last_eval_return": null,
+          "episodes": 12
+        }
     """
     return json.dumps(_finite_or_none(data), indent=2, allow_nan=False)
 
