@@ -18,11 +18,15 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
-from camel_gym.sandbox import PolicyRejected
+from camel_gym.sandbox.errors import PolicyRejected
+from camel_gym.sandbox.policy import SandboxedPolicy, as_action, traceback_line
+from camel_gym.sandbox.rules import DEFAULT_CALL_SECONDS, DEFAULT_MAX_ITERATIONS
 
 __all__ = ["run_trial", "trial_observations"]
 
@@ -40,8 +44,6 @@ def trial_observations(env: Any = None, observation_space: Any = None, n: int = 
     """
     space = observation_space if env is None else env.observation_space
     if env is not None and getattr(env, "spec", None) is not None:
-        import gymnasium as gym
-
         try:
             probe = gym.make(env.spec)
         except Exception:
@@ -84,8 +86,8 @@ def run_trial(
     action_space: Any = None,
     seconds: float = 20.0,
     memory_limit: int = 2 * 1024**3,
-    max_iterations: int = 100_000,
-    call_seconds: float = 1.0,
+    max_iterations: int = DEFAULT_MAX_ITERATIONS,
+    call_seconds: float = DEFAULT_CALL_SECONDS,
 ) -> dict[str, Any]:
     """Run the prior in a limited child process; raise :class:`PolicyRejected` if it fails.
 
@@ -109,14 +111,17 @@ def run_trial(
         "max_iterations": max_iterations,
         "call_seconds": call_seconds,
     }
-    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # the directory holding camel_gym/, so that the child imports this very copy of the package
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     child_env = dict(os.environ)
     child_env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="camel_trial_") as cwd:
         try:
             done = subprocess.run(
-                [sys.executable, "-m", "camel_gym.trial"],
+                # not `-m camel_gym.sandbox.trial`: importing the package already imports this
+                # module, and runpy would then run a second copy of it as __main__ (and warn)
+                [sys.executable, "-c", "from camel_gym.sandbox.trial import main; main()"],
                 input=json.dumps(request),
                 capture_output=True,
                 text=True,
@@ -154,7 +159,7 @@ def _parse_report(stdout: str) -> dict[str, Any] | None:
 
 
 def _limit_self(memory_limit: int, cpu_seconds: int) -> None:
-    import resource
+    import resource  # POSIX only: imported here so that camel_gym itself imports everywhere
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
@@ -163,8 +168,6 @@ def _limit_self(memory_limit: int, cpu_seconds: int) -> None:
 
 
 def _child(request: dict[str, Any]) -> dict[str, Any]:
-    from camel_gym.sandbox import SandboxedPolicy, _source_lines, as_action
-
     filename = request["filename"]
     try:
         policy = SandboxedPolicy(
@@ -176,8 +179,6 @@ def _child(request: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "calls": 0}
     observations = np.asarray(request["observations"], dtype=request["observation_dtype"])
     shape = None if request["action_shape"] is None else tuple(request["action_shape"])
-    import time
-
     start = time.perf_counter()
     for i, obs in enumerate(observations):
         try:
@@ -188,12 +189,13 @@ def _child(request: dict[str, Any]) -> dict[str, Any]:
                 as_action(out, np.shape(out), np.float64)
         except Exception as exc:  # a prior may raise anything; the reason goes back to the parent
             reason = f"policy(obs) failed on trial observation {i}: {type(exc).__name__}: {exc}"
-            return {"ok": False, "reason": reason, "lineno": _source_lines(exc, filename)}
+            return {"ok": False, "reason": reason, "lineno": traceback_line(exc, filename)}
     elapsed = time.perf_counter() - start
     return {"ok": True, "calls": len(observations), "seconds_per_call": elapsed / max(len(observations), 1)}
 
 
 def main() -> None:
+    """The child's entry point: a JSON request on stdin, a JSON report as stdout's last line."""
     request = json.loads(sys.stdin.read())
     _limit_self(request["memory_limit"], request["cpu_seconds"])
     try:
@@ -203,7 +205,3 @@ def main() -> None:
     except RecursionError:
         report = {"ok": False, "reason": "the trial hit Python's recursion limit"}
     sys.stdout.write("\n" + json.dumps(report) + "\n")
-
-
-if __name__ == "__main__":
-    main()
