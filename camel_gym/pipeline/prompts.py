@@ -15,8 +15,11 @@ what the sandbox (:mod:`camel_gym.sandbox`) will later feed the policy:
 * any other environment gets a generic section built from the spaces, the XML's joints and
   actuators, and the description section of the Gymnasium v5 docstring of its family.
 
-The text lives in ``string.Template`` files (``system.md``, ``task.md``) that a user can
-override file by file with ``template_dir``.
+The text lives in jinja2 templates (``system.md``, ``task.md``, and ``contract.md``, which
+``task.md`` includes) that a user can override file by file with ``template_dir``. The
+contract (what the code may import, call and read, and what the sandbox refuses) is rendered
+from :func:`camel_gym.sandbox.rules.policy_contract`, the sandbox's own allow-lists, so the
+prompt cannot promise what the sandbox then refuses.
 
 >>> prompt = build_prompt("Hopper-v4")
 >>> [m["role"] for m in prompt.messages()]
@@ -31,17 +34,20 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.resources
 import inspect
 import re
+import traceback
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 from typing import Any
 
 import gymnasium as gym
+import jinja2
 import numpy as np
+
+from camel_gym.priors import env_family
+from camel_gym.sandbox.rules import policy_contract
 
 __all__ = [
     "DEFAULT_OBJECTIVE",
@@ -53,8 +59,9 @@ __all__ = [
     "build_prompt",
 ]
 
-#: Template files, looked up in ``template_dir`` first and in the package otherwise.
-TEMPLATE_FILES = ("system.md", "task.md")
+#: Template files, looked up in ``template_dir`` first and in the package otherwise
+#: (``task.md`` includes ``contract.md``).
+TEMPLATE_FILES = ("system.md", "task.md", "contract.md")
 
 #: Objective for environments without a curated doc. Most Gymnasium MuJoCo tasks are
 #: locomotion; the description (taken from the v5 docstring) states the goal of the others.
@@ -75,7 +82,9 @@ REASONING_INSTRUCTION = (
     "write the code."
 )
 
-#: Placeholders that :func:`build_prompt` fills in; a template may use any subset.
+#: Variables :func:`build_prompt` gives the templates; a template may use any subset. All are
+#: strings but ``obs_dim`` and ``act_dim`` (ints), ``xml_text`` is empty for an env without a
+#: MuJoCo model, and ``sandbox`` is the :class:`camel_gym.sandbox.rules.PolicyContract`.
 PLACEHOLDERS = (
     "env_id",
     "obs_dim",
@@ -88,27 +97,33 @@ PLACEHOLDERS = (
     "obs_high",
     "act_low",
     "act_high",
+    "act_bounds",
     "description",
     "observation_doc",
     "action_doc",
     "objective",
-    "xml",
+    "xml_file",
     "xml_text",
     "reasoning",
-    "contract",
+    "sandbox",
 )
 
 _DOC_SECTIONS = ("Observation", "Action", "Objective")
 _GYM_MUJOCO_PREFIX = "gymnasium.envs.mujoco."
 _TABLE_INDEX_ROW = re.compile(r"^\|\s*(\d+)\s*\|", re.MULTILINE)
-_LONE_PLACEHOLDER = re.compile(r"^\s*\$(?:(\w+)|\{(\w+)\})\s*$")
+# string.Template syntax, which templates used before they moved to jinja2: $name or ${name};
+# 0.1's names are today's and two that became template text (the model section, the contract)
+_LEGACY_PLACEHOLDER = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+_LEGACY_NAMES = frozenset(PLACEHOLDERS) | {"xml", "contract"}
+_UNDEFINED_NAME = re.compile(r"^'(\w+)' is undefined$")
 
 
 class PromptTemplateError(ValueError, KeyError):
-    """A template names a placeholder that :func:`build_prompt` does not provide.
+    """A prompt template is broken: an unknown variable, a jinja2 syntax error, or old syntax.
 
-    It is a ``ValueError`` (bad template content) and a ``KeyError`` (what
-    ``string.Template.substitute`` raises), so either ``except`` clause catches it.
+    ``placeholder`` is the variable at fault, when one is. It is a ``ValueError`` (bad template
+    content) and, as before the templates moved to jinja2, a ``KeyError``, so code written for
+    either ``except`` clause keeps catching it.
     """
 
     def __init__(self, template: str, placeholder: str | None, detail: str) -> None:
@@ -151,14 +166,16 @@ def build_prompt(
 ) -> Prompt:
     """Render the system and user prompts that ask an LLM for ``policy(obs)`` on ``env_id``.
 
-    ``template_dir`` may hold ``system.md``, ``task.md`` and ``docs/<family>.md``; each file
-    present there replaces the packaged one of the same name, the others stay the default.
-    ``env_kwargs`` go to ``gym.make`` (they can change the spaces, and so whether the
+    ``template_dir`` may hold ``system.md``, ``task.md``, ``contract.md`` (jinja2 templates,
+    with the variables of :data:`PLACEHOLDERS`) and ``docs/<family>.md`` (plain Markdown);
+    each file present there replaces the packaged one of the same name, the others stay the
+    default. ``env_kwargs`` go to ``gym.make`` (they can change the spaces, and so whether the
     curated tables apply).
 
     Raises ``ValueError`` for an unknown id, ``TypeError`` when the action (or observation)
-    space is not a ``Box``, and :class:`PromptTemplateError` for a template placeholder
-    that is not in :data:`PLACEHOLDERS`.
+    space is not a ``Box``, and :class:`PromptTemplateError` for a template that uses a
+    variable not in :data:`PLACEHOLDERS`, is not valid jinja2, or still uses the
+    ``string.Template`` syntax (``$env_id``) of camel-gym 0.1.
     """
     template_root = _check_template_dir(template_dir)
     try:
@@ -190,9 +207,11 @@ def build_prompt(
     obs_dim = int(np.prod(obs_space.shape))
     act_dim = int(np.prod(act_space.shape))
     xml_text = _read_xml(xml_path)
-    family = _family(env_module)
+    # only Gymnasium's MuJoCo envs have curated docs and v5 docstrings to read
+    family = env_family(env_id) if env_module.startswith(_GYM_MUJOCO_PREFIX) else None
 
-    curated = _curated_doc(family, template_root, obs_dim, act_dim) if family else None
+    templates = _environment(template_root)
+    curated = _curated_doc(family, templates, obs_dim, act_dim) if family else None
     if curated is not None:
         description = curated.get("Description") or _generic_description(env_id, xml_text)
         observation_doc = curated["Observation"]
@@ -207,10 +226,10 @@ def build_prompt(
         action_doc = _generic_action_doc(act_space, model)
         objective = DEFAULT_OBJECTIVE
 
-    mapping = {
+    variables = {
         "env_id": env_id,
-        "obs_dim": str(obs_dim),
-        "act_dim": str(act_dim),
+        "obs_dim": obs_dim,
+        "act_dim": act_dim,
         "obs_shape": str(tuple(obs_space.shape)),
         "act_shape": str(tuple(act_space.shape)),
         "obs_dtype": str(obs_space.dtype),
@@ -219,17 +238,18 @@ def build_prompt(
         "obs_high": _fmt_bounds(obs_space.high),
         "act_low": _fmt_bounds(act_space.low),
         "act_high": _fmt_bounds(act_space.high),
+        "act_bounds": _bounds_phrase(act_space),
         "description": description,
         "observation_doc": observation_doc,
         "action_doc": action_doc,
         "objective": objective,
-        "xml": _xml_section(xml_path, xml_text),
-        "xml_text": xml_text or "",
+        "xml_file": Path(xml_path).name if xml_text is not None else "",
+        "xml_text": (xml_text or "").rstrip(),
         "reasoning": REASONING_INSTRUCTION,
-        "contract": _contract(obs_space, act_space),
+        "sandbox": policy_contract(),
     }
-    system = _render("system.md", template_root, mapping)
-    user = _render("task.md", template_root, mapping)
+    system = _render(templates, "system.md", variables)
+    user = _render(templates, "task.md", variables)
     digest = hashlib.sha256((system + user).encode("utf-8")).hexdigest()
     return Prompt(system=system, user=user, env_id=env_id, sha256=digest)
 
@@ -244,72 +264,70 @@ def _check_template_dir(template_dir: str | Path | None) -> Path | None:
     # A typo in the path would otherwise silently give the default prompt.
     if not root.is_dir():
         raise NotADirectoryError(f"template_dir {str(root)!r} is not a directory")
+    for name in TEMPLATE_FILES:
+        if (root / name).is_file():
+            _refuse_legacy_syntax(root / name)
     return root
 
 
-def _read_resource(relative: str, template_root: Path | None) -> tuple[str, str] | None:
-    """(text, where) of a template file, the user's copy winning; None if neither exists."""
-    if template_root is not None:
-        candidate = template_root / relative
-        if candidate.is_file():
-            return candidate.read_text(encoding="utf-8"), str(candidate)
-    packaged = importlib.resources.files("camel_gym.pipeline") / "prompt_templates"
-    for part in relative.split("/"):
-        packaged = packaged / part
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8"), f"camel_gym/pipeline/prompt_templates/{relative}"
-    return None
+def _refuse_legacy_syntax(path: Path) -> None:
+    # jinja2 would print an old $env_id as it is, and the LLM would get a prompt with holes
+    for match in _LEGACY_PLACEHOLDER.finditer(path.read_text(encoding="utf-8")):
+        name = match.group(1) or match.group(2)
+        if name in _LEGACY_NAMES:
+            raise PromptTemplateError(
+                str(path),
+                name,
+                f"prompt template {path} uses the string.Template syntax of camel-gym 0.1 "
+                f"(${name}); templates are jinja2 now: write {{{{ {name} }}}} for a value, "
+                "{% if xml_text %}...{% endif %} for a section that may be empty, "
+                "and {% include \"contract.md\" %} where $contract was (the packaged "
+                "camel_gym/pipeline/prompt_templates/ show each)",
+            )
 
 
-def _render(name: str, template_root: Path | None, mapping: dict[str, str]) -> str:
-    found = _read_resource(name, template_root)
-    if found is None:  # only if the package data was not installed
-        raise FileNotFoundError(f"prompt template {name!r} not found in camel_gym/pipeline/prompt_templates")
-    text, where = found
-    text = _drop_empty_sections(text, mapping)
+def _environment(template_root: Path | None) -> jinja2.Environment:
+    """The prompt templates, the user's folder first; autoescape off: the text is Markdown and code, not HTML."""
+    packaged = jinja2.PackageLoader("camel_gym.pipeline", "prompt_templates")
+    loader = packaged if template_root is None else jinja2.ChoiceLoader([jinja2.FileSystemLoader(template_root), packaged])
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,  # a misspelt variable is an error, not a hole in the prompt
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _template_file(exc: BaseException, fallback: str) -> str:
+    """The template file (and line) an error was raised in: jinja2 puts template frames in the traceback."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.endswith(".py")]
+    return f"{frames[-1].filename}, line {frames[-1].lineno}" if frames else fallback
+
+
+def _render(templates: jinja2.Environment, name: str, variables: dict[str, Any]) -> str:
     try:
-        rendered = Template(text).substitute(mapping)
-    except KeyError as exc:
-        placeholder = str(exc.args[0])
+        text = templates.get_template(name).render(variables)
+    except jinja2.TemplateNotFound as exc:  # only if the package data was not installed
+        raise FileNotFoundError(
+            f"prompt template {exc.name!r} not found in camel_gym/pipeline/prompt_templates"
+        ) from exc
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or name}, line {exc.lineno}"
+        raise PromptTemplateError(where, None, f"prompt template {where}: {exc.message}") from exc
+    except jinja2.UndefinedError as exc:
+        where = _template_file(exc, name)
+        match = _UNDEFINED_NAME.match(str(exc.message))
         raise PromptTemplateError(
             where,
-            placeholder,
-            f"prompt template {where}: unknown placeholder ${placeholder} "
-            f"(known: {', '.join('$' + p for p in PLACEHOLDERS)}; write $$ for a literal $)",
+            match.group(1) if match else None,
+            f"prompt template {where}: {exc.message} (known variables: {', '.join(PLACEHOLDERS)})",
         ) from exc
-    except ValueError as exc:  # a '$' not followed by a valid identifier
-        raise PromptTemplateError(
-            where, None, f"prompt template {where}: {exc} (write $$ for a literal $)"
-        ) from exc
-    return rendered.strip() + "\n"
-
-
-def _drop_empty_sections(text: str, mapping: dict[str, str]) -> str:
-    # A placeholder alone on its line that renders empty (e.g. $xml for an env without a
-    # model) would leave a hole of blank lines; drop the line and one blank line after it.
-    out: list[str] = []
-    skip_blank = False
-    for line in text.splitlines(keepends=True):
-        if skip_blank and not line.strip():
-            skip_blank = False
-            continue
-        skip_blank = False
-        match = _LONE_PLACEHOLDER.match(line)
-        if match and mapping.get(match.group(1) or match.group(2), None) == "":
-            skip_blank = True
-            continue
-        out.append(line)
-    return "".join(out)
+    return text.strip() + "\n"
 
 
 # ------------------------------------------------------------------------ curated docs
-
-
-def _family(env_module: str) -> str | None:
-    """'hopper' for gymnasium.envs.mujoco.hopper_v4; None outside Gymnasium's MuJoCo envs."""
-    if not env_module.startswith(_GYM_MUJOCO_PREFIX):
-        return None
-    return re.sub(r"_v\d+$", "", env_module[len(_GYM_MUJOCO_PREFIX) :])
 
 
 def _split_sections(markdown: str) -> dict[str, str]:
@@ -326,12 +344,13 @@ def _table_indices(section: str) -> list[int]:
 
 
 def _curated_doc(
-    family: str, template_root: Path | None, obs_dim: int, act_dim: int
+    family: str, templates: jinja2.Environment, obs_dim: int, act_dim: int
 ) -> dict[str, str] | None:
-    found = _read_resource(f"docs/{family}.md", template_root)
-    if found is None:
+    # plain Markdown, not a template: read through the loader for its user-folder-first lookup
+    try:
+        text, where, _ = templates.loader.get_source(templates, f"docs/{family}.md")
+    except jinja2.TemplateNotFound:
         return None
-    text, where = found
     sections = _split_sections(text)
     missing = [s for s in _DOC_SECTIONS if s not in sections]
     if missing:
@@ -519,43 +538,3 @@ def _generic_action_doc(space: gym.spaces.Box, model: _Model | None) -> str:
             f"| {i} | {a['name']} | {a['type']} | {a['joint'] or '-'} | {ctrl} | {a['gear']} |"
         )
     return "\n".join(lines)
-
-
-def _xml_section(xml_path: str | None, xml_text: str | None) -> str:
-    if xml_text is None:
-        return ""
-    name = Path(xml_path).name if xml_path else "model.xml"
-    return (
-        "## MuJoCo model (XML)\n\n"
-        f"The simulator loads this model (`{name}`); body geometry, joint axes and limits, "
-        f"and actuator gears are defined here.\n\n```xml\n{xml_text.rstrip()}\n```"
-    )
-
-
-def _contract(obs_space: gym.spaces.Box, act_space: gym.spaces.Box) -> str:
-    obs_dim = int(np.prod(obs_space.shape))
-    act_dim = int(np.prod(act_space.shape))
-    # Mirrors what camel_gym.sandbox enforces, so a compliant answer loads on the first try.
-    return "\n".join(
-        [
-            "Answer with your reasoning, then exactly one Python code block "
-            "(```python ... ```) containing a complete module that defines `policy(obs)`:",
-            f"- `obs` is a numpy array of shape ({obs_dim},) and dtype {obs_space.dtype}, "
-            "laid out exactly as in the observation table.",
-            f"- `policy(obs)` returns a list or 1-D numpy array of exactly {act_dim} floats, "
-            f"{_bounds_phrase(act_space)}; clip the outputs to these bounds.",
-            "- The only imports allowed are `import math` and `import numpy as np`; no other "
-            "imports.",
-            "- No file, network, process or system access (no `open`, `eval`, `exec`, "
-            "`getattr`, `__import__`, no dunder attributes).",
-            "- No class definitions.",
-            "- No global state: `policy` must be a pure function of `obs` (the same "
-            "observation always gives the same action); keep nothing between calls (no "
-            "mutable globals, no function attributes, no caches).",
-            "- No randomness (no `np.random`, no `random`).",
-            "- It must be fast: well under a millisecond per call (plain arithmetic on the "
-            "observation; no long loops, no simulation or optimisation inside the policy).",
-            "- Helper functions and module-level numeric constants are allowed.",
-            "- No format specs in f-strings and no printing.",
-        ]
-    )
