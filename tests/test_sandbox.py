@@ -1,5 +1,8 @@
-"""The sandbox: what a prior may do, the hostile corpus, and the per-call budget."""
+"""The sandbox: what a prior may do, the hostile corpus, the per-call budget, and the contract prompts render."""
 
+import ast
+import inspect
+import math
 import pickle
 import re
 from pathlib import Path
@@ -8,8 +11,18 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+import camel_gym.sandbox
 from camel_gym import BudgetExceeded, LLMBoundsWrapper, PolicyRejected, load_policy
-from camel_gym.sandbox import SandboxedPolicy, as_action, compile_policy
+from camel_gym.sandbox import (
+    LINALG_PROXY,
+    MATH_PROXY,
+    NUMPY_PROXY,
+    SandboxedPolicy,
+    as_action,
+    compile_policy,
+    policy_contract,
+)
+from camel_gym.sandbox.rules import FORBIDDEN_NAMES
 
 HOSTILE = sorted((Path(__file__).parent / "hostile").glob("*.py"))
 OBS_SPACE = gym.spaces.Box(-10.0, 10.0, shape=(11,), dtype=np.float64)
@@ -136,8 +149,6 @@ def test_wall_clock_budget():
 
 
 def test_numpy_proxy_is_read_only_and_allow_listed():
-    from camel_gym.sandbox import NUMPY_PROXY
-
     with pytest.raises(TypeError, match="read-only"):
         NUMPY_PROXY.clip = None
     with pytest.raises(AttributeError, match="numpy.load is not available"):
@@ -185,3 +196,126 @@ def test_output_is_checked_and_converted_to_the_action_dtype():
     bad = load_policy("def policy(obs):\n    return [obs[0], 0.0, 0.0]\n", action_space=ACT_SPACE, trial=False)
     with pytest.raises(ValueError, match="non-finite"):
         bad(np.full(11, np.nan))
+
+
+# ---- the contract the prompt renders matches what the sandbox does ---------------------------
+
+CONTRACT = policy_contract()
+
+
+def _accesses(prefix: str, names) -> str:
+    return "(" + ", ".join(f"{prefix}{name}" for name in names) + ",)"
+
+
+def test_every_name_in_the_contract_is_reachable_from_a_loaded_policy():
+    source = (
+        "import math\nimport numpy as np\n\ndef policy(obs):\n"
+        f"    numpy_names = {_accesses('np.', CONTRACT.numpy_names)}\n"
+        f"    linalg_names = {_accesses('np.linalg.', CONTRACT.linalg_names)}\n"
+        f"    math_names = {_accesses('math.', CONTRACT.math_names)}\n"
+        f"    builtin_names = {_accesses('', CONTRACT.builtins)}\n"
+        f"    array_attributes = {_accesses('obs.', CONTRACT.array_attributes)}\n"
+        "    return [numpy_names, linalg_names, math_names, builtin_names, array_attributes]\n"
+    )
+    reached = load_policy(source, trial=False)(np.zeros(3))
+    c = CONTRACT
+    listed = (c.numpy_names, c.linalg_names, c.math_names, c.builtins, c.array_attributes)
+    assert [len(values) for values in reached] == [len(names) for names in listed]
+
+
+def test_names_outside_the_contract_are_not_reachable():
+    proxies = (
+        (NUMPY_PROXY, np, CONTRACT.numpy_names),
+        (LINALG_PROXY, np.linalg, CONTRACT.linalg_names),
+        (MATH_PROXY, math, CONTRACT.math_names),
+    )
+    for proxy, module, listed in proxies:
+        extra = [name for name in dir(module) if not name.startswith("_") and name not in listed]
+        assert extra, module.__name__  # the proxies hide part of each module
+        for name in extra:
+            with pytest.raises(AttributeError, match="not available to a prior"):
+                getattr(proxy, name)
+    for expression, error in (("np.random", AttributeError), ("math.factorial", AttributeError),
+                              ("obs.tofile", AttributeError), ("hex", NameError)):
+        source = f"import math\nimport numpy as np\n\ndef policy(obs):\n    return {expression}\n"
+        policy = load_policy(source, trial=False)
+        with pytest.raises(error):
+            policy(np.zeros(3))
+
+
+@pytest.mark.parametrize("statement", CONTRACT.imports + ("from math import sqrt", "from numpy.linalg import norm"))
+def test_each_import_in_the_contract_loads(statement):
+    load_policy(f"{statement}\n\ndef policy(obs):\n    return obs\n", trial=False)
+
+
+def test_the_contract_limits_are_load_policys_defaults():
+    defaults = inspect.signature(load_policy).parameters
+    assert CONTRACT.limits.max_iterations == defaults["max_iterations"].default
+    assert CONTRACT.limits.call_seconds == defaults["call_seconds"].default
+    with pytest.raises(PolicyRejected, match=f"limit {CONTRACT.limits.max_source_chars}"):
+        compile_policy("#" * (CONTRACT.limits.max_source_chars + 1))
+
+
+# One fragment of each refusal sentence -> programs that break that rule, and when they fail:
+# "load" (PolicyRejected, no trial) or the exception a call raises.
+_M, _BITS = CONTRACT.limits.max_elements, CONTRACT.limits.max_int_bits
+REFUSAL_EXAMPLES = {
+    "Imports other than": ["import os", "from numpy import *", "from . import policy", "from numpy import random"],
+    "starting with an underscore": ["def _clip(x):\n    return x", "_gain = 2", "def f(_x):\n    return _x",
+                                    "def g(obs):\n    return obs.__class__"],
+    "Class definitions": ["class Gains:\n    pass"],
+    "builtins are refused": [f"x = {name}" for name in sorted(FORBIDDEN_NAMES) if not name.startswith("_")],
+    "Setting or deleting attributes": [("def policy(obs):\n    policy.cache = {}\n    return obs", TypeError)],
+    "outside the lists are refused": [("def policy(obs):\n    return np.random.rand(3)", AttributeError),
+                                      ("def policy(obs):\n    return obs.tofile", AttributeError)],
+    "Format specs": ["def g(x):\n    return f'{x:.2f}'", ("def policy(obs):\n    return '%d' % 3", TypeError)],
+    "`nonlocal`": ["def g():\n    x = 1\n    def h():\n        nonlocal x\n    return h",
+                   "async def g():\n    return 1", "def g(x):\n    match x:\n        case 1:\n            return 1"],
+    "more than 1000000 elements": [(f"def policy(obs):\n    return np.zeros({_M + 1})", ValueError),
+                                   (f"def policy(obs):\n    return list(range({_M + 1}))", ValueError),
+                                   (f"def policy(obs):\n    return 'ab' * {_M}", ValueError),
+                                   (f"def policy(obs):\n    return 2 ** {_BITS + 1}", ValueError)],
+    "A call may run at most": [("def policy(obs):\n    while True:\n        pass", BudgetExceeded)],
+}
+
+
+def test_every_refusal_in_the_contract_has_examples():
+    for rule in CONTRACT.refused:
+        assert sum(fragment in rule for fragment in REFUSAL_EXAMPLES) == 1, rule
+    assert len(REFUSAL_EXAMPLES) == len(CONTRACT.refused)
+
+
+@pytest.mark.parametrize(
+    "example",
+    [example for examples in REFUSAL_EXAMPLES.values() for example in examples],
+    ids=lambda example: (example if isinstance(example, str) else example[0]).splitlines()[-1].strip()[:40],
+)
+def test_each_refusal_in_the_contract_is_enforced(example):
+    source, error = (example, None) if isinstance(example, str) else example
+    source = f"import numpy as np\n\n{source}\n"
+    if error is None:
+        with pytest.raises(PolicyRejected) as info:
+            load_policy(source + "\n\ndef policy(obs):\n    return obs\n", trial=False)
+        assert "cannot be compiled" not in info.value.reason  # refused by the rule, not a typo in the example
+    else:
+        with pytest.raises(error):
+            load_policy(source, trial=False, max_iterations=1000)(np.zeros(3))
+
+
+def test_sandbox_modules_import_each_other_without_a_loop_or_private_names():
+    package = Path(camel_gym.sandbox.__file__).parent
+    imports: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        imports[path.stem] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and path.stem != "__init__":
+                assert node.module != "camel_gym.sandbox", f"{path.name} imports the package that imports it"
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("camel_gym.sandbox."):
+                imports[path.stem].add(node.module.rpartition(".")[2])
+                private = [alias.name for alias in node.names if alias.name.startswith("_")]
+                assert not private, f"{path.name} imports private {private} from {node.module}"
+    done: set[str] = set()
+    while len(done) < len(imports):  # peel off modules whose imports are all done; a loop never empties
+        ready = {module for module, needs in imports.items() if module not in done and needs <= done}
+        assert ready, f"import loop among {sorted(set(imports) - done)}"
+        done |= ready

@@ -54,6 +54,14 @@ from camel_gym.sandbox.rules import (
 )
 
 __all__ = [
+    "ALLOWED_IMPORTS",
+    "DEFAULT_CALL_SECONDS",
+    "DEFAULT_MAX_ITERATIONS",
+    "LINALG_PROXY",
+    "MATH_PROXY",
+    "MAX_ELEMENTS",
+    "MAX_INT_BITS",
+    "NUMPY_PROXY",
     "BudgetExceeded",
     "PolicyContract",
     "PolicyLimits",

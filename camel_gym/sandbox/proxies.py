@@ -149,7 +149,8 @@ def _build_numpy_proxies() -> tuple[Any, Any, Any]:
     members["clip"] = _fast_clip
     linalg = _make_proxy("numpy.linalg", {name: getattr(np.linalg, name) for name in LINALG_NAMES})
     members["linalg"] = linalg
-    return _make_proxy("numpy", members), linalg, _make_proxy("math", {name: getattr(math, name) for name in MATH_NAMES})
+    math_proxy = _make_proxy("math", {name: getattr(math, name) for name in MATH_NAMES})
+    return _make_proxy("numpy", members), linalg, math_proxy
 
 
 NUMPY_PROXY, LINALG_PROXY, MATH_PROXY = _build_numpy_proxies()

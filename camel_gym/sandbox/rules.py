@@ -111,11 +111,14 @@ EXCEPTION_NAMES = tuple(
 
 # ---- attributes ------------------------------------------------------------------------------
 
-#: ndarray attributes and methods a prior may read (no ``tofile``, ``dump``, ``ctypes``, ...).
+#: ndarray attributes and methods a prior may read (no ``tofile``, ``dump``, ``ctypes``, ...);
+#: those this numpy lacks (``ptp`` since numpy 2.0) are left out.
 ARRAY_ATTRIBUTES = frozenset(
-    """T all any argmax argmin argsort astype clip copy cumprod cumsum diagonal dot dtype fill flatten
-    imag item max mean min ndim nonzero prod ptp ravel real reshape round shape size sort squeeze
+    name
+    for name in """T all any argmax argmin argsort astype clip copy cumprod cumsum diagonal dot dtype fill
+    flatten imag item max mean min ndim nonzero prod ptp ravel real reshape round shape size sort squeeze
     std sum swapaxes tolist trace transpose var""".split()
+    if hasattr(np.ndarray, name)
 )
 #: numpy scalar attributes.
 SCALAR_ATTRIBUTES = frozenset("astype dtype imag item real shape size ndim tolist conjugate is_integer".split())
@@ -201,7 +204,8 @@ class PolicyContract:
         numpy_names: members of ``numpy`` a prior may use (``np.<name>``), ``linalg`` included.
         linalg_names: members of ``numpy.linalg``.
         math_names: members of ``math``.
-        builtins: builtin names available (``print`` works but its output is discarded).
+        builtins: builtin names available. ``print(...)`` calls are accepted too, but print
+            is not a name a prior can pass around and its output is discarded.
         array_attributes: ndarray attributes and methods a prior may use (``arr.<name>``).
         refused: short rules the sandbox enforces that a language model could trip over.
         limits: the numeric limits, see :class:`PolicyLimits`.
@@ -245,7 +249,7 @@ def policy_contract() -> PolicyContract:
         numpy_names=tuple(sorted({*NUMPY_FUNCTIONS, *NUMPY_CONSTANTS, *NUMPY_SIZE_CHECKED, "linalg"})),
         linalg_names=tuple(sorted(LINALG_NAMES)),
         math_names=tuple(sorted(MATH_NAMES)),
-        builtins=tuple(sorted({*BUILTIN_NAMES, *GUARDED_BUILTIN_NAMES, *EXCEPTION_NAMES, "print"})),
+        builtins=tuple(sorted({*BUILTIN_NAMES, *GUARDED_BUILTIN_NAMES, *EXCEPTION_NAMES})),
         array_attributes=tuple(sorted(ARRAY_ATTRIBUTES)),
         refused=REFUSED,
         limits=PolicyLimits(
