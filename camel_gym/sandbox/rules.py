@@ -140,7 +140,7 @@ ATTRIBUTES_BY_TYPE: dict[type, frozenset[str]] = {
 
 # ---- refusals an LLM can trip over -----------------------------------------------------------
 # Each sentence names a rule enforced elsewhere (the place is in the comment); tests/test_sandbox.py
-# holds one program per sentence and checks that the sandbox refuses it, so a sentence cannot
+# holds programs for each sentence and checks that the sandbox refuses them, so a sentence cannot
 # outlive its rule. Sentences that quote a list or a limit are built from it.
 
 REFUSED = (
@@ -196,7 +196,8 @@ class PolicyLimits:
 class PolicyContract:
     """What a prior may use inside the sandbox, generated from the sandbox's own allow-lists.
 
-    Every field is a tuple of plain strings (the name lists sorted), ready for a prompt template.
+    Every field but ``limits`` is a tuple of plain strings (the name lists sorted), ready for a
+    prompt template.
 
     Attributes:
         imports: import statements the sandbox accepts, e.g. ``"import numpy as np"``
