@@ -10,10 +10,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import imageio.v3 as iio
+import markupsafe
 import pytest
 from PIL import Image
 
-from camel_gym.pipeline import render
+from camel_gym.pipeline import render, report
 from camel_gym.records import CandidateStatus, write_json
 
 ENV_ID = "Hopper-v4"
@@ -43,7 +44,7 @@ def _candidate(run: Path, name: str, status: str, code: str | None = None, error
     if code is not None:
         (folder / "policy.py").write_text(code)
     policy = str(folder / "policy.py") if status == "valid" else None
-    (folder / "status.json").write_text(CandidateStatus(name, status, 1, error, policy).to_json())
+    CandidateStatus(name=name, status=status, attempts=1, error=error, policy=policy).write(folder / "status.json")
 
 
 def make_run(root: Path, evaluation: bool = True) -> Path:
@@ -65,7 +66,7 @@ def make_run(root: Path, evaluation: bool = True) -> Path:
         ranked = {"status": "valid", "error": None, "return_std": 3.0, "length_mean": 1000.0, "forward_p25": 0.1,
                   "failure_rate": 0.0, "saturation": 0.25, "prior_error_rate": 0.0}
         write_json(run / "evaluation" / "summary.json", {
-            "env_id": ENV_ID, "episodes": 10, "seed": 0,
+            "env_id": ENV_ID, "episodes": 10, "seed": 0, "seconds": 1.0,
             "score_definition": "SCORE-DEF: mean forward progress, minus a penalty for falls",
             "candidates": [
                 {"name": "c01", "rank": 1, "score": 1.5, "return_mean": 321.0, "forward_mean": 0.4, **ranked},
@@ -77,7 +78,9 @@ def make_run(root: Path, evaluation: bool = True) -> Path:
         })
         (run / "selection").mkdir()
         write_json(run / "selection" / "selection.json", {
-            "chosen": "c01", "chosen_by": "probe", "baseline_probe_value": 210.0, "installed": None,
+            "env_id": ENV_ID, "chosen": "c01", "chosen_by": "probe", "baseline_probe_value": 210.0, "installed": None,
+            "score_definition": "SCORE-DEF", "time": "2025-01-01T00:00:00+0000",
+            "probes": {"c01": {"value": 512.25, "stderr": 20.0}},
             "ranking": [
                 {"position": 1, "name": "c01", "score": 1.5, "score_rank": 1, "probe_value": 512.25,
                  "probe_stderr": 20.0, "probe_error": None, "vs_baseline": "better"},
@@ -190,7 +193,7 @@ def test_report(rendered: Path) -> None:
     page = (rendered / "report.html").read_text()
     for name in ("c00", "c01", "c02", "c03", "c04"):
         assert f'data-candidate="{name}"' in page
-    assert "<script>alert" not in page and "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; &amp; more" in page
+    assert "<script>alert" not in page and "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt; &amp; more" in page
     assert 'class="candidate selected" id="c01"' in page and '<span class="badge selected">selected</span>' in page
     assert page.count('class="candidate selected"') == 1
     assert 'src="render/c00.gif"' in page and 'src="render/c01.gif"' in page and "render/c03.gif" not in page
@@ -207,7 +210,7 @@ def test_report(rendered: Path) -> None:
 
 def test_report_without_evaluation(tmp_path: Path) -> None:
     run = make_run(tmp_path, evaluation=False)
-    page = render.write_report(run).read_text()
+    page = report.write_report(run).read_text()
     assert "not evaluated yet: run <code>camel-gym evaluate</code>" in page and '<table class="metrics">' not in page
     assert "not rendered yet" in page and 'class="candidate selected"' not in page
     assert "not selected yet: run <code>camel-gym select</code>" in page
@@ -252,18 +255,23 @@ class _Figures(HTMLParser):
             self._current = None
 
 
-def _dump(report: Path, profile: Path) -> dict[str, dict]:
+def _dom(page: Path, profile: Path) -> str:
+    """The DOM of ``page`` after Chromium has loaded it and run its scripts, as HTML."""
     done = subprocess.run(
         [
             _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", report.resolve().as_uri(),
+            f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", page.resolve().as_uri(),
         ],
         check=False, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def _dump(report: Path, profile: Path) -> dict[str, dict]:
     parser = _Figures()
-    parser.feed(done.stdout)
-    assert parser.figures, f"no candidate figures in the dumped DOM:\n{done.stdout[:2000]}"
+    parser.feed(_dom(report, profile))
+    assert parser.figures, "no candidate figures in the dumped DOM"
     return parser.figures
 
 
@@ -283,6 +291,101 @@ def test_report_in_browser(copy: Path, tmp_path: Path) -> None:
     assert figures["c00"]["img"]["data-loaded"] == "no"
     assert "hidden" not in figures["c00"]["missing"]  # "clip missing — re-run camel-gym render" shows
     assert figures["c01"]["img"]["data-loaded"] == "yes"
+
+
+# ---------------------------------------------------------------------------------------------
+# the report shows untrusted LLM output: none of it may run as script in the reader's browser
+
+# each part, if it ran, would retitle the page and mark the root element
+SCRIPT = '<script>document.title = "pwned"; document.documentElement.setAttribute("data-pwned", "script")</script>'
+IMG = '"><img src=x onerror="document.title=\'pwned\'; document.documentElement.setAttribute(\'data-pwned\', \'img\')">'
+PAYLOAD = f"{SCRIPT} {IMG}"
+
+
+class _Dom(HTMLParser):
+    """What an injected payload would leave in a DOM: its title, script and img elements, marked elements, texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.title, self.scripts, self.imgs, self.marked, self.texts = "", 0, [], [], []
+        self._in: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        self.scripts += tag == "script"
+        if tag == "img":
+            self.imgs.append(a)
+        if "data-pwned" in a or any(name.startswith("on") for name in a):
+            self.marked.append((tag, a))
+        if tag in ("title", "pre", "code", "td", "dd"):
+            self._in.append(tag)
+            self.texts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._in and self._in[-1] == tag:
+            self._in.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self.texts[-1] += data
+            if self._in[-1] == "title":
+                self.title += data
+
+
+def _hostile_run(root: Path) -> Path:
+    """A run whose every LLM-made (or LLM-influenced) text carries PAYLOAD."""
+    run = make_run(root)
+    meta = json.loads((run / "meta.json").read_text())
+    write_json(run / "meta.json", {**meta, "model": PAYLOAD})
+    valid = run / "candidates" / "c00"
+    (valid / "policy.py").write_text(PD + f"# {PAYLOAD}\n")
+    (valid / "attempt0.md").write_text(f"Here is my prior. {PAYLOAD}\n```python\n{PD}```\n")
+    invalid = run / "candidates" / "c02"
+    (invalid / "attempt1.py").write_text(f"def policy(obs):\n    return '{PAYLOAD}'\n")
+    (invalid / "attempt1.md").write_text(f"I cannot. {PAYLOAD}")
+    (invalid / "attempt0.md").write_text("an older reply, not shown")
+    CandidateStatus(name="c02", status="invalid", attempts=2, error=PAYLOAD).write(invalid / "status.json")
+    (run / "render").mkdir()
+    settings = {"env_id": ENV_ID, "env_kwargs": {}, "seed": 0, "format": "gif", **SMALL}
+    record = {"settings": settings, "policy_sha256": None, "rendered_at": "2025-01-01T00:00:00+0000"}
+    write_json(run / "render" / "c00.json", {**record, "name": "c00", "clip": IMG, "error": None, "steps": 60, "return": 1.0})
+    write_json(run / "render" / "c03.json", {**record, "name": "c03", "clip": None, "error": PAYLOAD})
+    summary = json.loads((run / "evaluation" / "summary.json").read_text())
+    summary["score_definition"] = PAYLOAD
+    summary["candidates"][2]["error"] = PAYLOAD
+    write_json(run / "evaluation" / "summary.json", summary)
+    selection = json.loads((run / "selection" / "selection.json").read_text())
+    write_json(run / "selection" / "selection.json", {**selection, "warning": PAYLOAD, "installed": PAYLOAD})
+    return run
+
+
+def test_report_escapes_llm_output(tmp_path: Path) -> None:
+    page = report.write_report(_hostile_run(tmp_path)).read_text()
+    assert "<script>document" not in page and "<img src=x" not in page and "onerror=" not in page.replace("onerror=&#34;", "")
+    escaped = str(markupsafe.escape(PAYLOAD))
+    # the error of c02 and c03's render, the model, the score definition, the warning, the code, the reply
+    assert page.count(escaped) >= 8
+    assert "I cannot. " + escaped in page and "an older reply" not in page
+    assert 'src="render/&#34;&gt;&lt;img src=x onerror=' in page  # a hostile clip name stays inside its attribute
+
+
+def test_report_runs_no_injected_script_in_browser(tmp_path: Path) -> None:
+    run = _hostile_run(tmp_path)
+    dom = _Dom()
+    dom.feed(_dom(report.write_report(run), tmp_path / "profile"))
+    assert dom.title == "camel-gym run: Hopper-v4"
+    assert dom.marked == [] and dom.scripts == 1  # the page's own script only
+    assert [img.get("class") for img in dom.imgs] == ["clip", "clip"]  # c01's and c00's clips; no injected img
+    # the payload shows as text, character for character, wherever it went
+    assert sum(PAYLOAD in text for text in dom.texts) >= 8
+    assert any(text == PAYLOAD for text in dom.texts)  # c02's error, alone in its <pre>
+
+    # the check above can fail: the same payload unescaped does run in this browser
+    control = tmp_path / "control.html"
+    control.write_text(f"<!DOCTYPE html><html><head><title>camel-gym run: Hopper-v4</title></head><body>{PAYLOAD}</body></html>")
+    dom = _Dom()
+    dom.feed(_dom(control, tmp_path / "profile"))
+    assert dom.title == "pwned" and dom.marked and dom.marked[0][0] == "html"
 
 
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
