@@ -2,7 +2,8 @@
 
 Every function works on NumPy arrays and on torch tensors of any batch shape: the
 leading dimensions are batch dimensions, the last one is the action dimension. The
-wrappers and the training scripts call these same functions, so the math exists once.
+wrappers and the training scripts call these same functions, so the math exists once. State
+(the epsilon schedule's clock) lives with the wrappers: :class:`camel_gym.wrappers.EpsilonClock`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "map_into_bounds",
     "mask_reach",
     "check_bias",
+    "check_schedule_args",
     "full_bounds",
     "mask_probability",
     "prior_bounds",
@@ -175,39 +177,3 @@ def check_schedule_args(mask_fraction: float, total_timesteps: int) -> None:
             f"steps), got {total_timesteps!r}"
         )
 
-
-class EpsilonClock:
-    """The epsilon schedule's state, shared by the single-env and the vector wrapper.
-
-    A mixin: a step count that drives eps_t (``timestep``, settable from outside) and eps_t on
-    it, from the linear schedule of §3 or a custom ``step -> probability``.
-    """
-
-    def _init_clock(self, mask_fraction: float, total_timesteps: int | None, schedule: Any, owner: str) -> None:
-        if schedule is None:
-            if total_timesteps is None:
-                raise ValueError(
-                    f"{owner} needs total_timesteps (the training run's length) to fade the mask over "
-                    f"its first mask_fraction, or a custom schedule=step -> probability"
-                )
-            check_schedule_args(mask_fraction, total_timesteps)
-        elif not callable(schedule):
-            raise TypeError(f"schedule must be a callable step -> probability, got {type(schedule).__name__}")
-        self.mask_fraction, self.total_timesteps, self.schedule = mask_fraction, total_timesteps, schedule
-        #: The step count that drives the schedule.
-        self.timestep = 0
-
-    def mask_probability(self) -> float:
-        """eps_t for the current :attr:`timestep`."""
-        if self.schedule is None:
-            return mask_probability(self.timestep, self.mask_fraction, self.total_timesteps)
-        p = float(self.schedule(self.timestep))
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"schedule({self.timestep}) returned {p}, which is not a probability in [0, 1]")
-        return p
-
-    def set_timestep(self, timestep: int) -> None:
-        """Set the step count that drives the schedule (e.g. a trainer's global step)."""
-        if timestep < 0:
-            raise ValueError(f"timestep must be >= 0, got {timestep}")
-        self.timestep = int(timestep)

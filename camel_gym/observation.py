@@ -9,6 +9,8 @@ import numpy as np
 import gymnasium as gym
 from gymnasium.spaces import Box
 
+from camel_gym.wrappers import bounds_space_of, check_bounds_space, check_finite_box
+
 __all__ = ["BoundsObservation"]
 
 
@@ -44,13 +46,16 @@ class BoundsObservation(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     Change logs:
      * v0.1.0 - Initially added
+     * v0.2.0 - Refuses an action space with infinite bounds or other units than the bounds'
     """
 
     def __init__(self, env: gym.Env):
         """Wrap ``env``, which must publish ``info["action_bounds"]``."""
         gym.utils.RecordConstructorArgs.__init__(self)
         gym.Wrapper.__init__(self, env)
-        self.observation_space = bounds_observation_space(env.observation_space, env.action_space, "BoundsObservation")
+        space = check_finite_box(env.action_space, "BoundsObservation")
+        check_bounds_space(bounds_space_of(env), space, "BoundsObservation")
+        self.observation_space = bounds_observation_space(env.observation_space, space, "BoundsObservation")
         self._dtype = self.observation_space.dtype
 
     def _observe(self, obs: Any, info: dict[str, Any]) -> np.ndarray:

@@ -32,21 +32,45 @@ import gymnasium as gym
 from gymnasium.spaces import Box
 from gymnasium.vector import VectorEnv, VectorWrapper
 
-from camel_gym.masking import EpsilonClock, action_mapping, full_bounds
+from camel_gym.masking import full_bounds, map_into_bounds
 from camel_gym.observation import bounds_observation_space
+from camel_gym.wrappers import EpsilonClock, check_bounds_space, check_finite_box
 
 __all__ = ["VectorBoundsObservation", "VectorEpsilonMask", "VectorNormalizedMaskedAction"]
 
 
-def _single_box(envs: VectorEnv, wrapper: str) -> Box:
-    space = envs.single_action_space
-    if not isinstance(space, Box):
-        raise TypeError(f"{wrapper} needs a continuous Box action space, got {space}")
+def _checked_box(envs: VectorEnv, wrapper: str) -> Box:
+    """``envs.single_action_space``, checked as the single-env wrappers check theirs."""
+    space = check_finite_box(envs.single_action_space, wrapper)
+    # asked of the sub-envs (vector wrappers don't forward call), and has_wrapper_attr first:
+    # a missing attribute raised inside an async worker ends that worker
+    base = envs.unwrapped
+    if hasattr(base, "call") and all(base.call("has_wrapper_attr", "bounds_space")):
+        for bounds_space in base.get_attr("bounds_space"):
+            check_bounds_space(bounds_space, space, wrapper)
     return space
 
 
-def _stacked_bounds(info: dict[str, Any], full: np.ndarray, wrapper: str) -> np.ndarray:
-    """``info["action_bounds"]`` with the rows of sub-envs that reported none set to the full space."""
+def _kept_rows(options: dict[str, Any] | None) -> np.ndarray | None:
+    """The rows a partial ``reset(options={"reset_mask": ...})`` leaves alone, else None.
+
+    Read before the reset: the vector env pops ``reset_mask`` from ``options``.
+    """
+    if options is None or options.get("reset_mask") is None:
+        return None
+    return ~np.asarray(options["reset_mask"], dtype=bool)
+
+
+def _bounds_in_force(
+    info: dict[str, Any], full: np.ndarray, wrapper: str, previous: np.ndarray | None = None, kept: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Every row's bounds in force, and which rows had none to report (None when all did).
+
+    A row that a partial reset left alone (``kept``) keeps its ``previous`` bounds: its
+    observation did not change. A sub-env that reported no ``info["action_bounds"]`` gets the
+    full space: nothing masks it. When rows are filled in, ``info`` gets the filled array (and
+    an all-True ``info["_action_bounds"]``), so the wrappers and the agent above see the same.
+    """
     bounds = info.get("action_bounds")
     if bounds is None:
         raise RuntimeError(
@@ -54,10 +78,16 @@ def _stacked_bounds(info: dict[str, Any], full: np.ndarray, wrapper: str) -> np.
             f"gym.make_vec(env_id, wrappers=[lambda env: LLMBoundsWrapper(env, policy=...)])"
         )
     reported = info.get("_action_bounds")
-    if reported is not None and not reported.all():
-        bounds = bounds.copy()
-        bounds[~reported] = full
-    return bounds
+    if reported is None or reported.all():
+        return bounds, None
+    bounds = bounds.copy()
+    missing = ~reported
+    if kept is not None and previous is not None:
+        bounds[kept] = previous[kept]
+        missing &= ~kept
+    bounds[missing] = full
+    info["action_bounds"], info["_action_bounds"] = bounds, np.ones_like(reported)
+    return bounds, missing
 
 
 class VectorEpsilonMask(EpsilonClock, VectorWrapper):
@@ -69,7 +99,15 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
     becomes the full space; ``info["mask_applied"]`` is the boolean array of those draws. With
     one sub-env and the same seed it makes exactly the draws of :class:`~camel_gym.EpsilonMaskWrapper`.
     The rows of sub-envs that were just auto-reset hold the bounds of their reset observation,
-    in both autoreset modes, because the sub-envs report them with it.
+    in both autoreset modes, because the sub-envs report them with it. A partial
+    ``reset(options={"reset_mask": ...})`` (``AutoresetMode.DISABLED``) draws only for the rows
+    it resets; the others keep their bounds and flag. ``info["action_bounds"]`` and
+    ``info["mask_applied"]`` always hold every row's bounds and flag in force.
+
+    Change logs:
+     * v0.1.0 - Initially added
+     * v0.2.0 - Rows that a partial reset leaves alone keep their bounds (they got the full
+       space while ``mask_applied`` said True); checks finite bounds and the bounds' units
     """
 
     def __init__(
@@ -81,19 +119,24 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
     ):
         """Wrap ``envs``, whose sub-envs publish ``info["action_bounds"]``; arguments as EpsilonMaskWrapper."""
         super().__init__(envs)
-        space = _single_box(envs, "VectorEpsilonMask")
+        space = _checked_box(envs, "VectorEpsilonMask")
         self._init_clock(mask_fraction, total_timesteps, schedule, "VectorEpsilonMask")
         self._full = full_bounds(space.low, space.high)
         self._bounds = full_bounds(space.low, space.high, (self.num_envs,))
+        self._applied = np.zeros(self.num_envs, dtype=bool)
         self._rng = np.random.default_rng()
 
-    def _apply(self, info: dict[str, Any]) -> dict[str, Any]:
-        bounds = _stacked_bounds(info, self._full, "VectorEpsilonMask")
-        applied = self._rng.random(self.num_envs) < self.mask_probability()
+    def _apply(self, info: dict[str, Any], kept: np.ndarray | None = None) -> dict[str, Any]:
+        bounds, missing = _bounds_in_force(info, self._full, "VectorEpsilonMask", self._bounds, kept)
+        applied = self._rng.random(self.num_envs) < self.mask_probability()  # one draw per row, always
+        if kept is not None:
+            applied = np.where(kept, self._applied, applied)
+        if missing is not None:
+            applied &= ~missing
         if not applied.all():
             bounds = bounds.copy()
             bounds[~applied] = self._full
-        self._bounds = bounds
+        self._bounds, self._applied = bounds, applied
         info["action_bounds"] = bounds
         info["_action_bounds"] = np.ones(self.num_envs, dtype=bool)
         info["mask_applied"] = applied
@@ -101,12 +144,14 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         return info
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
-        """Reset all sub-envs; an int ``seed`` also seeds the draws (the clock goes on)."""
+        """Reset the sub-envs (those of ``options["reset_mask"]``, else all); an int ``seed`` also
+        seeds the draws (the clock goes on)."""
         if seed is not None:
             first = seed if isinstance(seed, int) else seed[0]
             self._rng = np.random.default_rng([first, 0xCA3E1])  # as EpsilonMaskWrapper seeds its stream
+        kept = _kept_rows(options)
         obs, info = self.env.reset(seed=seed, options=options)
-        return obs, self._apply(info)
+        return obs, self._apply(info, kept)
 
     def step(self, actions: Any):
         """Step all sub-envs, advance the global clock by ``num_envs``, draw the masks."""
@@ -120,28 +165,35 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
 
 
 class VectorBoundsObservation(VectorWrapper):
-    """Appends each sub-env's bounds in force and mask flag: ``[obs, lower, upper, flag]`` per row."""
+    """Appends each sub-env's bounds in force and mask flag: ``[obs, lower, upper, flag]`` per row.
+
+    Change logs:
+     * v0.1.0 - Initially added
+     * v0.2.0 - Rows that a partial reset leaves alone keep their bounds; checks finite bounds
+       and the bounds' units
+    """
 
     def __init__(self, envs: VectorEnv):
         """Wrap ``envs``, which publish stacked ``info["action_bounds"]``."""
         super().__init__(envs)
-        _single_box(envs, "VectorBoundsObservation")
+        space = _checked_box(envs, "VectorBoundsObservation")
         self.single_observation_space = bounds_observation_space(
-            envs.single_observation_space, envs.single_action_space, "VectorBoundsObservation"
+            envs.single_observation_space, space, "VectorBoundsObservation"
         )
         self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, self.num_envs)
-        space = envs.single_action_space
         self._full = full_bounds(space.low, space.high)
+        self._bounds = full_bounds(space.low, space.high, (self.num_envs,))
 
-    def _observe(self, obs: np.ndarray, info: dict[str, Any]) -> np.ndarray:
-        bounds = _stacked_bounds(info, self._full, "VectorBoundsObservation")
+    def _observe(self, obs: np.ndarray, info: dict[str, Any], kept: np.ndarray | None = None) -> np.ndarray:
+        self._bounds, _ = _bounds_in_force(info, self._full, "VectorBoundsObservation", self._bounds, kept)
         flags = info.get("mask_applied", np.ones(self.num_envs, dtype=bool)).astype(obs.dtype)[:, None]
-        return np.concatenate([obs, bounds.reshape(self.num_envs, -1).astype(obs.dtype), flags], axis=1)
+        return np.concatenate([obs, self._bounds.reshape(self.num_envs, -1).astype(obs.dtype), flags], axis=1)
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
         """Reset and return the extended observations."""
+        kept = _kept_rows(options)
         obs, info = self.env.reset(seed=seed, options=options)
-        return self._observe(obs, info), info
+        return self._observe(obs, info, kept), info
 
     def step(self, actions: Any):
         """Step and return the extended observations."""
@@ -150,12 +202,18 @@ class VectorBoundsObservation(VectorWrapper):
 
 
 class VectorNormalizedMaskedAction(VectorWrapper):
-    """Actions in [-1, 1]^(num_envs x d), each row mapped into its sub-env's bounds in force."""
+    """Actions in [-1, 1]^(num_envs x d), each row mapped into its sub-env's bounds in force.
+
+    Change logs:
+     * v0.1.0 - Initially added
+     * v0.2.0 - Rows that a partial reset leaves alone keep their bounds; checks finite bounds
+       and the bounds' units; maps with :func:`camel_gym.masking.map_into_bounds`
+    """
 
     def __init__(self, envs: VectorEnv):
         """Wrap ``envs``, which publish stacked ``info["action_bounds"]``."""
         super().__init__(envs)
-        space = _single_box(envs, "VectorNormalizedMaskedAction")
+        space = _checked_box(envs, "VectorNormalizedMaskedAction")
         self._dtype = space.dtype
         self._full = full_bounds(space.low, space.high)
         self.single_action_space = Box(-1.0, 1.0, shape=space.shape, dtype=space.dtype)
@@ -164,18 +222,17 @@ class VectorNormalizedMaskedAction(VectorWrapper):
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
         """Reset and keep the bounds of the first observations."""
+        kept = _kept_rows(options)
         obs, info = self.env.reset(seed=seed, options=options)
-        self._bounds = _stacked_bounds(info, self._full, "VectorNormalizedMaskedAction")
+        self._bounds, _ = _bounds_in_force(info, self._full, "VectorNormalizedMaskedAction", self._bounds, kept)
         return obs, info
 
     def step(self, actions: Any):
         """Map each row into its bounds (clipped, as the single-env wrapper) and step."""
         if self._bounds is None:
             raise gym.error.ResetNeeded("call reset() before step()")
-        bounds = self._bounds
-        mapped = action_mapping(np.asarray(actions, dtype=self._dtype), bounds)
-        env_actions = np.minimum(np.maximum(mapped, bounds[:, 0], out=mapped), bounds[:, 1], out=mapped)
+        env_actions = map_into_bounds(np.asarray(actions, dtype=self._dtype), self._bounds)
         obs, rewards, terminations, truncations, info = self.env.step(env_actions)
         info["env_action"] = env_actions
-        self._bounds = _stacked_bounds(info, self._full, "VectorNormalizedMaskedAction")
+        self._bounds, _ = _bounds_in_force(info, self._full, "VectorNormalizedMaskedAction")
         return obs, rewards, terminations, truncations, info

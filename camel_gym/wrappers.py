@@ -24,14 +24,37 @@ import numpy as np
 import gymnasium as gym
 from gymnasium.spaces import Box
 
-from camel_gym.masking import EpsilonClock, action_mapping, check_bias, full_bounds, mask_reach, prior_bounds
+from camel_gym.masking import (
+    check_bias,
+    check_schedule_args,
+    full_bounds,
+    map_into_bounds,
+    mask_probability,
+    mask_reach,
+    prior_bounds,
+)
 from camel_gym.sandbox import SandboxedPolicy, as_action, load_policy
 
-__all__ = ["EpsilonMaskWrapper", "LLMBoundsWrapper", "NormalizedMaskedAction"]
+__all__ = [
+    "EpsilonClock",
+    "EpsilonMaskWrapper",
+    "LLMBoundsWrapper",
+    "NormalizedMaskedAction",
+    "bounds_space_of",
+    "check_bounds_space",
+    "check_finite_box",
+]
 
 
-def _require_box(env: gym.Env, wrapper: str) -> Box:
-    space = env.action_space
+def check_finite_box(space: gym.Space, wrapper: str) -> Box:
+    """``space`` if it is a Box with finite bounds, the only action space CAMEL can mask.
+
+    The single-env and the vector wrappers (on ``single_action_space``) both check here.
+
+    Raises:
+        TypeError: ``space`` is not a Box.
+        ValueError: some bound is infinite (the mask is a fraction of each dimension's range).
+    """
     if not isinstance(space, Box):
         raise TypeError(
             f"{wrapper} needs a continuous Box action space, got {space}. CAMEL masks continuous "
@@ -39,10 +62,43 @@ def _require_box(env: gym.Env, wrapper: str) -> Box:
         )
     if not (np.all(np.isfinite(space.low)) and np.all(np.isfinite(space.high))):
         raise ValueError(
-            f"{wrapper} needs finite action bounds, got low={space.low}, high={space.high}; "
-            f"wrap the env in gymnasium.wrappers.ClipAction/RescaleAction with finite limits first."
+            f"{wrapper} needs finite action bounds (the mask is a fraction of each dimension's range), "
+            f"got low={space.low}, high={space.high}. If gymnasium.wrappers.ClipAction is beneath "
+            f"{wrapper}, it is the cause: since Gymnasium 1.0 it declares the action space as -inf..inf; "
+            f"drop it (NormalizedMaskedAction already keeps every action inside the bounds) or put it "
+            f"above the CAMEL wrappers. If the env itself declares infinite bounds, declare the limits "
+            f"it accepts first: gymnasium.wrappers.TransformAction(env, lambda a: np.clip(a, low, high), "
+            f"gymnasium.spaces.Box(low, high, shape, dtype)) (RescaleAction cannot rescale an infinite range)."
         )
     return space
+
+
+def bounds_space_of(env: gym.Env) -> Box | None:
+    """The action space that ``info["action_bounds"]`` describes: the :class:`LLMBoundsWrapper`
+    beneath ``env``'s one; None when no wrapper beneath says (a custom source of bounds)."""
+    return env.get_wrapper_attr("bounds_space") if env.has_wrapper_attr("bounds_space") else None
+
+
+def check_bounds_space(bounds_space: Box | None, space: Box, wrapper: str) -> None:
+    """Raise ValueError unless the bounds describe ``space``, the action space beneath ``wrapper``.
+
+    An action wrapper between :class:`LLMBoundsWrapper` and ``wrapper`` (e.g. RescaleAction)
+    changes the units of the actions, and bounds computed in the old units would no longer
+    hold. Compared by shape and bounds, not dtype, which does not change the units.
+    """
+    if bounds_space is None or (
+        bounds_space.shape == space.shape
+        and np.array_equal(bounds_space.low, space.low)
+        and np.array_equal(bounds_space.high, space.high)
+    ):
+        return
+    raise ValueError(
+        f"{wrapper} reads info['action_bounds'], which describe LLMBoundsWrapper's action space "
+        f"{bounds_space}, but the env beneath {wrapper} takes actions in {space}: an action wrapper "
+        f"(e.g. RescaleAction) sits between LLMBoundsWrapper and {wrapper} and changes the units, so "
+        f"actions would leave the prior's box. Move that wrapper beneath LLMBoundsWrapper (wrap the env "
+        f"in it first) or above NormalizedMaskedAction, where it changes only the agent's units."
+    )
 
 
 def _bounds_from(info: dict[str, Any], wrapper: str) -> np.ndarray:
@@ -53,6 +109,48 @@ def _bounds_from(info: dict[str, Any], wrapper: str) -> np.ndarray:
             f"{wrapper} found no info['action_bounds']: put an LLMBoundsWrapper beneath it, e.g. "
             f"{wrapper}(LLMBoundsWrapper(env, policy=...))"
         ) from None
+
+
+class EpsilonClock:
+    """The epsilon schedule's state, shared by :class:`EpsilonMaskWrapper` and
+    :class:`camel_gym.vector.VectorEpsilonMask`.
+
+    A mixin: a step count that drives eps_t (:attr:`timestep`, settable from outside) and eps_t
+    on it, from the linear schedule of CAMEL_METHOD §3
+    (:func:`camel_gym.masking.mask_probability`) or a custom ``step -> probability``.
+
+    Change logs:
+     * v0.2.0 - Moved here from ``camel_gym.masking``, which holds pure functions only
+    """
+
+    def _init_clock(self, mask_fraction: float, total_timesteps: int | None, schedule: Any, owner: str) -> None:
+        if schedule is None:
+            if total_timesteps is None:
+                raise ValueError(
+                    f"{owner} needs total_timesteps (the training run's length) to fade the mask over "
+                    f"its first mask_fraction, or a custom schedule=step -> probability"
+                )
+            check_schedule_args(mask_fraction, total_timesteps)
+        elif not callable(schedule):
+            raise TypeError(f"schedule must be a callable step -> probability, got {type(schedule).__name__}")
+        self.mask_fraction, self.total_timesteps, self.schedule = mask_fraction, total_timesteps, schedule
+        #: The step count that drives the schedule.
+        self.timestep = 0
+
+    def mask_probability(self) -> float:
+        """eps_t for the current :attr:`timestep`."""
+        if self.schedule is None:
+            return mask_probability(self.timestep, self.mask_fraction, self.total_timesteps)
+        p = float(self.schedule(self.timestep))
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"schedule({self.timestep}) returned {p}, which is not a probability in [0, 1]")
+        return p
+
+    def set_timestep(self, timestep: int) -> None:
+        """Set the step count that drives the schedule (e.g. a trainer's global step)."""
+        if timestep < 0:
+            raise ValueError(f"timestep must be >= 0, got {timestep}")
+        self.timestep = int(timestep)
 
 
 class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
@@ -68,7 +166,10 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
     budget) never raises out of ``step()``: the bounds for that step are the full action
     space, ``info["prior_error"]`` says why (and ``info["prior_action"]`` is absent), and
     :attr:`prior_errors` counts such steps. The action space is unchanged: this wrapper only
-    informs, the agent (or :class:`NormalizedMaskedAction`) decides what to do with it.
+    informs, the agent (or :class:`NormalizedMaskedAction`) decides what to do with it. The
+    bounds are in the units of this wrapper's action space, :attr:`bounds_space`: an action
+    wrapper that changes those units (e.g. RescaleAction) belongs beneath this one or above
+    :class:`NormalizedMaskedAction`, and the wrappers above check that.
 
     Example:
         >>> import gymnasium as gym
@@ -82,6 +183,8 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     Change logs:
      * v0.1.0 - Initially added
+     * v0.2.0 - The recorded constructor arguments hold a prior file's absolute path, so that
+       ``gym.make(env.spec)`` works from any directory; :attr:`bounds_space` added
     """
 
     def __init__(
@@ -102,9 +205,13 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
                 (a scalar or one per dimension; the paper uses 0.3).
             **load_kwargs: passed to :func:`camel_gym.load_policy` when ``policy`` is a path.
         """
-        gym.utils.RecordConstructorArgs.__init__(self, policy=policy, bias=bias, **load_kwargs)
+        # a relative path would resolve against whatever directory gym.make(env.spec) runs in later
+        recorded = os.path.abspath(policy) if isinstance(policy, (str, os.PathLike)) and os.path.isfile(policy) else policy
+        gym.utils.RecordConstructorArgs.__init__(self, policy=recorded, bias=bias, **load_kwargs)
         gym.Wrapper.__init__(self, env)
-        space = _require_box(env, "LLMBoundsWrapper")
+        space = check_finite_box(env.action_space, "LLMBoundsWrapper")
+        #: The action space the bounds describe (the wrappers above check that theirs is the same).
+        self.bounds_space = space
         self._shape, self._dtype = space.shape, space.dtype
         self._low, self._high = space.low.copy(), space.high.copy()
         self.bias = check_bias(bias, int(np.prod(space.shape))).astype(space.dtype)
@@ -196,6 +303,7 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
 
     Change logs:
      * v0.1.0 - Initially added
+     * v0.2.0 - Refuses an action wrapper between it and the LLMBoundsWrapper that changes the units
     """
 
     def __init__(
@@ -219,7 +327,8 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
             self, mask_fraction=mask_fraction, total_timesteps=total_timesteps, schedule=schedule
         )
         gym.Wrapper.__init__(self, env)
-        space = _require_box(env, "EpsilonMaskWrapper")
+        space = check_finite_box(env.action_space, "EpsilonMaskWrapper")
+        check_bounds_space(bounds_space_of(env), space, "EpsilonMaskWrapper")
         self._init_clock(mask_fraction, total_timesteps, schedule, "EpsilonMaskWrapper")
         self._full = full_bounds(space.low, space.high)
         self._bounds = self._full.copy()
@@ -296,13 +405,16 @@ class NormalizedMaskedAction(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     Change logs:
      * v0.1.0 - Initially added
+     * v0.2.0 - Refuses an action wrapper between it and the LLMBoundsWrapper that changes the
+       units (the bounds would describe other units); maps with :func:`camel_gym.masking.map_into_bounds`
     """
 
     def __init__(self, env: gym.Env):
         """Wrap ``env``, which must publish ``info["action_bounds"]``."""
         gym.utils.RecordConstructorArgs.__init__(self)
         gym.Wrapper.__init__(self, env)
-        space = _require_box(env, "NormalizedMaskedAction")
+        space = check_finite_box(env.action_space, "NormalizedMaskedAction")
+        check_bounds_space(bounds_space_of(env), space, "NormalizedMaskedAction")
         self._dtype = space.dtype
         self.action_space = Box(-1.0, 1.0, shape=space.shape, dtype=space.dtype)
         self._bounds: np.ndarray | None = None
@@ -317,11 +429,7 @@ class NormalizedMaskedAction(gym.Wrapper, gym.utils.RecordConstructorArgs):
         """Map ``action`` from [-1, 1] into the current bounds and step the env."""
         if self._bounds is None:
             raise gym.error.ResetNeeded("call reset() before step()")
-        bounds = self._bounds
-        # The mapping is monotone, so mapping x and clipping into [lower, upper] equals mapping
-        # clip(x, -1, 1), with fewer numpy calls; the clip also absorbs float rounding.
-        mapped = action_mapping(np.asarray(action, dtype=self._dtype), bounds)
-        env_action = np.minimum(np.maximum(mapped, bounds[0], out=mapped), bounds[1], out=mapped)
+        env_action = map_into_bounds(np.asarray(action, dtype=self._dtype), self._bounds)
         obs, reward, terminated, truncated, info = self.env.step(env_action)
         info["env_action"] = env_action
         self._bounds = _bounds_from(info, "NormalizedMaskedAction")

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from camel_gym.masking import action_mapping, check_bias, full_bounds, mask_probability, prior_bounds
+from camel_gym.masking import action_mapping, check_bias, full_bounds, map_into_bounds, mask_probability, prior_bounds
 
 
 def test_bounds_by_hand_on_an_asymmetric_space():
@@ -66,6 +66,20 @@ def test_mapping_endpoints_and_middle():
     np.testing.assert_allclose(action_mapping(np.array([-1.0, -1.0]), bounds), [-0.5, 0.0])
     np.testing.assert_allclose(action_mapping(np.array([1.0, 1.0]), bounds), [0.5, 0.4])
     np.testing.assert_allclose(action_mapping(np.array([0.0, 0.0]), bounds), [0.0, 0.2])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    prior=arrays(np.float32, (3, 4), elements=st.floats(-2, 2, width=32)),
+    x=arrays(np.float32, (3, 4), elements=st.floats(-1e6, 1e6, width=32)),
+    bias=st.floats(1e-3, 1.0),
+)
+def test_map_into_bounds_never_leaves_the_bounds_and_maps_as_action_mapping(prior, x, bias):
+    bounds = prior_bounds(prior, -np.ones(4, np.float32), np.ones(4, np.float32), np.float32(bias))
+    action = map_into_bounds(x, bounds)
+    assert action.dtype == np.float32 and action.shape == x.shape
+    assert np.all(bounds[:, 0] <= action) and np.all(action <= bounds[:, 1])
+    np.testing.assert_allclose(action, action_mapping(np.clip(x, -1, 1), bounds), atol=1e-6)
 
 
 def test_torch_matches_numpy_and_gradients_flow():

@@ -17,6 +17,9 @@ from camel_gym import (
 from camel_gym.vector import VectorBoundsObservation, VectorEpsilonMask, VectorNormalizedMaskedAction
 
 PRIOR = str(shipped_prior("Hopper-v4"))
+OBS_DIM, ACT_DIM = gym.make("Hopper-v4").observation_space.shape[0], gym.make("Hopper-v4").action_space.shape[0]
+# the layout VectorBoundsObservation appends: [obs, lower, upper, mask flag]
+LOWER_UPPER, FLAG = slice(OBS_DIM, OBS_DIM + 2 * ACT_DIM), OBS_DIM + 2 * ACT_DIM
 
 
 def camel_vec(num_envs, mode, autoreset, total=10_000, mask_fraction=0.5):
@@ -38,7 +41,7 @@ def test_rows_hold_the_bounds_of_their_own_observation(mode, autoreset):
     rng = np.random.default_rng(0)
     done_rows = masked_rows = 0
     for _ in range(200):
-        raw_obs = obs[:, :11]
+        raw_obs = obs[:, :OBS_DIM]
         for i in range(3):
             expected = prior_bounds(np.clip(policy(raw_obs[i]), low, high).astype(np.float32), low, high, np.float32(0.3))
             if info["mask_applied"][i]:
@@ -46,10 +49,10 @@ def test_rows_hold_the_bounds_of_their_own_observation(mode, autoreset):
                 np.testing.assert_allclose(info["action_bounds"][i], expected, atol=1e-6)
             else:
                 np.testing.assert_array_equal(info["action_bounds"][i], [low, high])
-            np.testing.assert_allclose(obs[i, 11:17], info["action_bounds"][i].ravel())  # bounds in the observation
-            assert obs[i, 17] == float(info["mask_applied"][i])
+            np.testing.assert_allclose(obs[i, LOWER_UPPER], info["action_bounds"][i].ravel())  # bounds in the observation
+            assert obs[i, FLAG] == float(info["mask_applied"][i])
         bounds = info["action_bounds"]
-        obs, _, terminated, truncated, info = envs.step(rng.uniform(-1, 1, (3, 3)))
+        obs, _, terminated, truncated, info = envs.step(rng.uniform(-1, 1, (3, ACT_DIM)))
         assert np.all(bounds[:, 0] <= info["env_action"]) and np.all(info["env_action"] <= bounds[:, 1])
         done_rows += int(np.sum(terminated | truncated))
     envs.close()
@@ -61,7 +64,7 @@ def test_schedule_runs_on_the_global_step():
     eps = envs.env.env  # the VectorEpsilonMask
     envs.reset(seed=1)
     for k in range(1, 60):
-        _, _, _, _, info = envs.step(np.zeros((4, 3)))
+        _, _, _, _, info = envs.step(np.zeros((4, ACT_DIM)))
         assert eps.timestep == 4 * k
         assert eps.mask_probability() == pytest.approx(max(1 - 4 * k / 200, 0.0))
         if k >= 50:
@@ -77,7 +80,7 @@ def test_one_sub_env_matches_the_single_env_wrapper():
     _, info_v = vector.reset(seed=5)
     flags_s, flags_v = [info_s["mask_applied"]], [bool(info_v["mask_applied"][0])]
     for _ in range(150):
-        action = np.zeros(3, np.float32)
+        action = np.zeros(ACT_DIM, np.float32)
         _, _, terminated, truncated, info_s = single.step(action)
         _, _, _, _, info_v = vector.step(action[None])
         if terminated or truncated:
@@ -92,11 +95,11 @@ def test_bounds_observation_and_make_camel_env_pass_check_env():
     env = BoundsObservation(EpsilonMaskWrapper(LLMBoundsWrapper(gym.make("Hopper-v4"), policy=PRIOR), total_timesteps=10**6))
     check_env(env, skip_render_check=True)
     obs, info = env.reset(seed=0)
-    assert env.observation_space.shape == (18,) and env.observation_space.contains(obs)
-    np.testing.assert_array_equal(obs[11:17], info["action_bounds"].ravel())
+    assert env.observation_space.shape == (FLAG + 1,) and env.observation_space.contains(obs)
+    np.testing.assert_array_equal(obs[LOWER_UPPER], info["action_bounds"].ravel())
     camel = make_camel_env("Hopper-v4", total_timesteps=10**6)
     check_env(camel, skip_render_check=True)
-    assert camel.action_space == gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+    assert camel.action_space == gym.spaces.Box(-1.0, 1.0, (ACT_DIM,), np.float32)
 
 
 def test_bounds_observation_needs_a_flat_box():
@@ -130,3 +133,64 @@ def test_vector_mapping_and_observation_match_the_single_env_wrappers():
         obs_s, _, _, _, info_s = single.step(np.array([x], np.float32))
         obs_v, _, _, _, info_v = vector.step(np.array([[x]], np.float32))
         np.testing.assert_allclose(info_v["env_action"][0], info_s["env_action"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("with_epsilon", [True, False], ids=["epsilon", "no-epsilon"])
+def test_a_partial_reset_leaves_the_other_rows_bounds_alone(mode, with_epsilon):
+    policy = load_policy(PRIOR, trial=False)
+    envs = gym.make_vec(
+        "Hopper-v4", num_envs=3, vectorization_mode=mode,
+        vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.DISABLED},
+        wrappers=[lambda e: LLMBoundsWrapper(e, policy=PRIOR, bias=0.3)],
+    )
+    low, high = envs.single_action_space.low, envs.single_action_space.high
+    if with_epsilon:
+        envs = VectorEpsilonMask(envs, schedule=lambda t: 1.0)  # the mask always applies
+    envs = VectorNormalizedMaskedAction(VectorBoundsObservation(envs))
+    envs.reset(seed=0)
+    for _ in range(5):
+        obs, _, _, _, info = envs.step(np.zeros((3, ACT_DIM)))
+    reset_mask = np.array([True, False, False])
+    new_obs, new_info = envs.reset(seed=7, options={"reset_mask": reset_mask})
+    kept = ~reset_mask
+    np.testing.assert_array_equal(new_info["action_bounds"][kept], info["action_bounds"][kept])
+    np.testing.assert_array_equal(new_obs[kept], obs[kept])  # bounds and flag in the observation too
+    if with_epsilon:
+        assert new_info["mask_applied"].all()
+    expected = prior_bounds(np.clip(policy(new_obs[0, :OBS_DIM]), low, high).astype(np.float32), low, high, np.float32(0.3))
+    np.testing.assert_allclose(new_info["action_bounds"][0], expected, atol=1e-6)
+    # the next actions are mapped into those bounds: x = +1 lands on each row's upper bound
+    _, _, _, _, step_info = envs.step(np.ones((3, ACT_DIM)))
+    np.testing.assert_allclose(step_info["env_action"], new_info["action_bounds"][:, 1], atol=1e-6)
+    envs.close()
+
+
+@pytest.mark.parametrize("wrapper", [VectorEpsilonMask, VectorBoundsObservation, VectorNormalizedMaskedAction])
+def test_vector_wrappers_refuse_infinite_bounds_as_the_single_env_ones(wrapper):
+    envs = gym.make_vec("Pendulum-v1", num_envs=2, wrappers=[gym.wrappers.ClipAction])  # -inf..inf
+    kwargs = {"total_timesteps": 100} if wrapper is VectorEpsilonMask else {}
+    with pytest.raises(ValueError, match=rf"{wrapper.__name__} needs finite action bounds.*ClipAction"):
+        wrapper(envs, **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_vector_wrappers_refuse_an_action_wrapper_that_changes_the_units(mode):
+    def bounds(e):
+        return LLMBoundsWrapper(e, policy=lambda obs: [0.0])
+
+    def rescaled(e):
+        return gym.wrappers.RescaleAction(e, -0.5, 0.5)
+
+    inside = gym.make_vec("Pendulum-v1", num_envs=2, vectorization_mode=mode, wrappers=[bounds, rescaled])
+    with pytest.raises(ValueError, match="sits between LLMBoundsWrapper and VectorEpsilonMask"):
+        VectorEpsilonMask(inside, total_timesteps=100)
+    inside.close()
+    envs = VectorEpsilonMask(
+        gym.make_vec("Pendulum-v1", num_envs=2, vectorization_mode=mode, wrappers=[bounds]), total_timesteps=100
+    )
+    between = gym.wrappers.vector.RescaleAction(envs, -0.5, 0.5)
+    with pytest.raises(ValueError, match="sits between LLMBoundsWrapper and VectorNormalizedMaskedAction"):
+        VectorNormalizedMaskedAction(between)
+    VectorNormalizedMaskedAction(envs).reset(seed=0)  # the async workers survived the question
+    envs.close()

@@ -1,11 +1,15 @@
 """The three wrappers: bounds in info, the epsilon schedule, the action mapping, Gymnasium citizenship."""
 
+import os
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
 from camel_gym import (
+    BoundsObservation,
     EpsilonMaskWrapper,
     LLMBoundsWrapper,
     NormalizedMaskedAction,
@@ -13,6 +17,7 @@ from camel_gym import (
     prior_bounds,
     shipped_prior,
 )
+from camel_gym.priors import SHIPPED_ENV_IDS
 
 
 def pendulum_prior(obs):
@@ -91,13 +96,37 @@ class TestLLMBoundsWrapper:
         with pytest.raises(ValueError, match=r"bias must lie in \(0, 1\]"):
             LLMBoundsWrapper(gym.make("Pendulum-v1"), policy=pendulum_prior, bias=bias)
 
-    def test_infinite_action_bounds_are_refused(self):
+    def test_infinite_action_bounds_are_refused_with_a_hint_that_works(self):
         class Unbounded(gym.Env):
             observation_space = gym.spaces.Box(-1, 1, (2,))
             action_space = gym.spaces.Box(-np.inf, np.inf, (2,))
 
-        with pytest.raises(ValueError, match="finite action bounds"):
+            def reset(self, *, seed=None, options=None):
+                super().reset(seed=seed)
+                return np.zeros(2, np.float32), {}
+
+            def step(self, action):
+                return np.zeros(2, np.float32), 0.0, False, False, {}
+
+        with pytest.raises(ValueError, match="finite action bounds") as refused:
             LLMBoundsWrapper(Unbounded(), policy=lambda obs: [0.0, 0.0])
+        # the hint's recipe: declare the limits the env accepts with TransformAction
+        assert "TransformAction(env, lambda a: np.clip(a, low, high)" in str(refused.value)
+        low, high = -np.ones(2, np.float32), np.ones(2, np.float32)
+        declared = gym.wrappers.TransformAction(Unbounded(), lambda a: np.clip(a, low, high), gym.spaces.Box(low, high))
+        env = NormalizedMaskedAction(LLMBoundsWrapper(declared, policy=lambda obs: [0.5, 0.5], bias=0.2))
+        env.reset(seed=0)
+        np.testing.assert_allclose(env.step(np.ones(2, np.float32))[4]["env_action"], [0.7, 0.7], rtol=1e-6)
+
+    def test_clip_action_beneath_is_named_as_the_cause(self):
+        # Gymnasium 1.x's ClipAction declares -inf..inf, so suggesting it for finite limits was wrong
+        with pytest.raises(ValueError, match=r"ClipAction is beneath LLMBoundsWrapper, it is the cause") as refused:
+            LLMBoundsWrapper(gym.wrappers.ClipAction(gym.make("Pendulum-v1")), policy=pendulum_prior)
+        assert "wrap the env in gymnasium.wrappers.ClipAction" not in str(refused.value)
+        # what the hint says instead works: ClipAction above the CAMEL wrappers
+        env = gym.wrappers.ClipAction(NormalizedMaskedAction(LLMBoundsWrapper(gym.make("Pendulum-v1"), policy=pendulum_prior)))
+        env.reset(seed=0)
+        assert env.unwrapped.action_space.contains(env.step(np.array([5.0], np.float32))[4]["env_action"])
 
     def test_policy_of_the_wrong_type(self):
         with pytest.raises(TypeError, match="callable obs -> action or the path"):
@@ -154,10 +183,8 @@ class TestEpsilonMaskWrapper:
         env = self.make(total=None, schedule=lambda t: 1.0 if t < 5 else 0.0)
         flags = [env.step(np.zeros(1, np.float32))[4]["mask_applied"] for _ in range(10)]
         assert flags == [True] * 4 + [False] * 6
-        bad = self.make(total=None, schedule=lambda t: 1.5) if False else None
         with pytest.raises(ValueError, match="not a probability"):
             self.make(total=None, schedule=lambda t: 1.5)
-        assert bad is None
 
     def test_argument_errors(self):
         with pytest.raises(ValueError, match="needs total_timesteps"):
@@ -205,13 +232,9 @@ class TestNormalizedMaskedAction:
             env.reset(seed=0)
 
 
-@pytest.mark.parametrize(
-    "env_id, kwargs",
-    [("Hopper-v4", {}), ("Walker2d-v4", {}), ("Ant-v4", {}), ("Hopper-v5", {}),
-     ("Ant-v5", {"include_cfrc_ext_in_observation": False})],
-)
-def test_check_env_passes_on_the_full_stack(env_id, kwargs):
-    env = full_stack(env_id, **kwargs)
+@pytest.mark.parametrize("env_id", list(SHIPPED_ENV_IDS))
+def test_check_env_passes_on_the_full_stack(env_id):
+    env = full_stack(env_id, **SHIPPED_ENV_IDS[env_id])
     check_env(env, skip_render_check=True)  # the wrappers don't render; "human" needs a display
     _, info = env.reset(seed=0)
     assert info["action_bounds"].shape == (2, env.action_space.shape[0])
@@ -261,3 +284,47 @@ def test_constructor_args_are_recorded_and_the_stack_can_be_remade():
     remade = gym.make(env.spec)
     _, info = remade.reset(seed=1)
     assert isinstance(remade, NormalizedMaskedAction) and info["action_bounds"].shape == (2, 3)
+
+
+def test_recorded_prior_path_is_absolute_so_the_spec_remakes_from_anywhere(tmp_path, monkeypatch):
+    prior = shipped_prior("Hopper-v4")
+    monkeypatch.chdir(prior.parent.parent)
+    relative = f"{prior.parent.name}/{prior.name}"  # as the README writes it
+    env = NormalizedMaskedAction(LLMBoundsWrapper(gym.make("Hopper-v4"), policy=relative))
+    recorded = env.spec.additional_wrappers[-2].kwargs["policy"]
+    assert os.path.isabs(recorded) and Path(recorded).samefile(prior)
+    monkeypatch.chdir(tmp_path)
+    _, info = gym.make(env.spec).reset(seed=0)
+    assert "prior_error" not in info
+    source = prior.read_text()  # source code is recorded as it is
+    assert LLMBoundsWrapper(gym.make("Hopper-v4"), policy=source).spec.additional_wrappers[-1].kwargs["policy"] == source
+
+
+class _Rescale(gym.wrappers.RescaleAction):
+    """RescaleAction onto [-0.5, 0.5]: other units than the bounds beneath it."""
+
+    def __init__(self, env):
+        super().__init__(env, -0.5, 0.5)
+
+
+@pytest.mark.parametrize("upper", [EpsilonMaskWrapper, BoundsObservation, NormalizedMaskedAction])
+def test_an_action_wrapper_that_changes_the_units_between_is_refused(upper):
+    kwargs = {"total_timesteps": 1000} if upper is EpsilonMaskWrapper else {}
+    env = LLMBoundsWrapper(gym.make("Hopper-v4"), policy=str(shipped_prior("Hopper-v4")))
+    if upper is NormalizedMaskedAction:
+        env = EpsilonMaskWrapper(env, total_timesteps=1000)
+    with pytest.raises(ValueError, match=rf"sits between LLMBoundsWrapper and {upper.__name__}.*Move that wrapper"):
+        upper(_Rescale(env), **kwargs)
+
+
+def test_an_action_wrapper_beneath_or_above_is_accepted_and_the_mask_holds():
+    env = LLMBoundsWrapper(_Rescale(gym.make("Hopper-v4")), policy=lambda obs: np.zeros(3), bias=0.3)
+    env = _Rescale(NormalizedMaskedAction(EpsilonMaskWrapper(env, mask_fraction=1.0, total_timesteps=10**6)))
+    _, info = env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        bounds = info["action_bounds"]
+        _, _, terminated, truncated, info = env.step(rng.uniform(-0.5, 0.5, 3).astype(np.float32))
+        assert np.all(bounds[0] <= info["env_action"]) and np.all(info["env_action"] <= bounds[1])
+        if terminated or truncated:
+            _, info = env.reset()
