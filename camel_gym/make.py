@@ -9,7 +9,7 @@ from typing import Any
 import gymnasium as gym
 
 from camel_gym.observation import BoundsObservation
-from camel_gym.priors import shipped_prior
+from camel_gym.priors import prior_make_kwargs, shipped_prior
 from camel_gym.wrappers import EpsilonMaskWrapper, LLMBoundsWrapper, NormalizedMaskedAction
 
 __all__ = ["make_camel_env"]
@@ -28,7 +28,8 @@ def make_camel_env(
     """``gym.make(env_id)`` wrapped for CAMEL: prior bounds, epsilon fading, normalized actions.
 
     The stack, inside out: :class:`LLMBoundsWrapper` (``policy``, default: the shipped prior
-    for ``env_id``), :class:`EpsilonMaskWrapper`, :class:`BoundsObservation` (when
+    for ``env_id``, with the ``gym.make`` kwargs it needs, e.g. Ant-v5's
+    ``include_cfrc_ext_in_observation=False``; ``make_kwargs`` override them), :class:`EpsilonMaskWrapper`, :class:`BoundsObservation` (when
     ``bounds_in_obs``: the bounds in force and the mask flag are appended to the observation,
     so the problem the agent sees stays Markov) and :class:`NormalizedMaskedAction` (the agent
     acts in [-1, 1]). A trainer with several envs keeps their schedules on its global step with
@@ -39,7 +40,15 @@ def make_camel_env(
         >>> env = make_camel_env("Hopper-v4", total_timesteps=100_000)
         >>> env.observation_space.shape, env.action_space.shape
         ((18,), (3,))
+        >>> make_camel_env("Ant-v5", total_timesteps=100_000).observation_space.shape  # 27 + 2 * 8 + 1
+        (44,)
+
+    Change logs:
+     * v0.1.0 - Initially added
+     * v0.2.0 - The v5 ids get the shipped prior's kwargs (Ant-v5 without contact forces)
     """
+    if policy is None:
+        make_kwargs = {**prior_make_kwargs(env_id), **make_kwargs}
     env = gym.make(env_id, **make_kwargs)
     if policy is None:
         policy = str(shipped_prior(env_id, env.observation_space, env.action_space))

@@ -13,7 +13,9 @@ import argparse
 import gymnasium as gym
 import numpy as np
 
-from camel_gym import LLMBoundsWrapper, action_mapping, shipped_prior
+from camel_gym import LLMBoundsWrapper, shipped_prior
+from camel_gym.masking import map_into_bounds
+from camel_gym.priors import prior_make_kwargs
 from camel_gym.vector import VectorEpsilonMask
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -24,7 +26,10 @@ args = parser.parse_args()
 
 # (1) the prior runs in each sub-env; the schedule runs once, on the global step
 prior = str(shipped_prior(args.env_id))
-envs = gym.make_vec(args.env_id, num_envs=args.num_envs, wrappers=[lambda env: LLMBoundsWrapper(env, policy=prior)])
+envs = gym.make_vec(
+    args.env_id, num_envs=args.num_envs, wrappers=[lambda env: LLMBoundsWrapper(env, policy=prior)],
+    **prior_make_kwargs(args.env_id),  # Ant-v5: without contact forces
+)
 envs = VectorEpsilonMask(envs, mask_fraction=0.5, total_timesteps=args.steps * args.num_envs)
 
 n, obs_dim, act_dim = args.steps * args.num_envs, envs.single_observation_space.shape[0], envs.single_action_space.shape[0]
@@ -41,7 +46,7 @@ bounds = info["action_bounds"]  # (num_envs, 2, act_dim): [lower; upper] per sub
 autoreset = np.zeros(args.num_envs, bool)
 for _ in range(args.steps):
     x = rng.uniform(-1.0, 1.0, (args.num_envs, act_dim))  # your actor's output, in [-1, 1]
-    action = action_mapping(x, bounds)  # (2) into the bounds in force
+    action = map_into_bounds(x, bounds)  # (2) into the bounds in force (mapped, then clipped there)
     next_obs, reward, terminated, truncated, info = envs.step(action)
     next_bounds = info["action_bounds"]
     keep = ~autoreset  # (4) on an autoreset step the sub-env only reset: no transition
@@ -53,7 +58,7 @@ for _ in range(args.steps):
     obs, bounds, autoreset = next_obs, next_bounds, terminated | truncated
 envs.close()
 
-inside = np.all((buffer["bounds"][:size, 0] <= buffer["action"][:size] + 1e-6) & (buffer["action"][:size] <= buffer["bounds"][:size, 1] + 1e-6))
+inside = np.all((buffer["bounds"][:size, 0] <= buffer["action"][:size]) & (buffer["action"][:size] <= buffer["bounds"][:size, 1]))
 widths = (buffer["bounds"][:size, 1] - buffer["bounds"][:size, 0]).mean(axis=1)
 print(f"stored {size} transitions from {args.steps} steps x {args.num_envs} envs; every action inside its bounds: {inside}")
 print(f"mean mask width (full space = {float(np.mean(envs.single_action_space.high - envs.single_action_space.low)):.2f}): "

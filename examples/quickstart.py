@@ -2,6 +2,9 @@
 
     MUJOCO_GL=egl python examples/quickstart.py [--env-id Hopper-v4] [--steps 3000]
 
+Any id with a shipped prior works (v4, as in the paper, or v5: ``--env-id Ant-v5``);
+``prior_make_kwargs`` gives the ``gym.make`` kwargs its prior needs.
+
 The agent samples uniformly in [-1, 1]^d; NormalizedMaskedAction maps each sample into
 the bounds in force. Early on (eps ~ 1) every action lies near the prior's; by
 mask_fraction * total_timesteps the mask is gone and the agent acts in the full space.
@@ -13,13 +16,14 @@ import gymnasium as gym
 import numpy as np
 
 from camel_gym import EpsilonMaskWrapper, LLMBoundsWrapper, NormalizedMaskedAction, shipped_prior
+from camel_gym.priors import prior_make_kwargs
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--env-id", default="Hopper-v4")
 parser.add_argument("--steps", type=int, default=3000)
 args = parser.parse_args()
 
-env = gym.make(args.env_id)
+env = gym.make(args.env_id, **prior_make_kwargs(args.env_id))  # Ant-v5: without contact forces
 env = LLMBoundsWrapper(env, policy=str(shipped_prior(args.env_id, env.observation_space)), bias=0.3)
 env = EpsilonMaskWrapper(env, mask_fraction=0.5, total_timesteps=args.steps)
 env = NormalizedMaskedAction(env)

@@ -25,3 +25,8 @@ def test_quickstart_fades_the_mask():
     lines = [line for line in out.splitlines() if line.startswith("step")]
     assert "mask probability 0.67" in lines[0] and "mask probability 0.00" in lines[-1]
     assert "prior errors: 0" in out
+
+
+def test_quickstart_runs_on_a_v5_id_that_needs_make_kwargs():
+    out = run("quickstart.py", "--env-id", "Ant-v5", "--steps", "120")
+    assert "prior errors: 0" in out

@@ -4,9 +4,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from camel_gym import load_policy, shipped_prior
+from camel_gym import load_policy, make_camel_env, shipped_prior
 from camel_gym.evaluation import evaluate_policy, main
-from camel_gym.priors import SHIPPED_PRIORS
+from camel_gym.priors import SHIPPED_ENV_IDS, SHIPPED_PRIORS, env_family, prior_make_kwargs
 
 
 @pytest.mark.parametrize("family", list(SHIPPED_PRIORS))
@@ -42,3 +42,32 @@ def test_evaluation_command_rewrites_only_the_marked_table(tmp_path, monkeypatch
     readme.write_text("no markers")
     with pytest.raises(SystemExit, match="markers"):
         main(["--episodes", "1", "--write-readme", str(readme)])
+
+
+@pytest.mark.parametrize("env_id", list(SHIPPED_ENV_IDS))
+def test_every_shipped_id_makes_a_camel_env_without_extra_kwargs(env_id):
+    _, name, _ = gym.envs.registration.parse_env_id(env_id)
+    _, obs_dim, act_dim = SHIPPED_PRIORS[name]
+    env = make_camel_env(env_id, total_timesteps=1000)
+    assert env.observation_space.shape == (obs_dim + 2 * act_dim + 1,)  # [obs, lower, upper, flag]
+    _, info = env.reset(seed=0)
+    for _ in range(5):
+        assert "prior_error" not in info
+        _, _, _, _, info = env.step(env.action_space.sample())
+    # the prior file is named by the id's family, the one parser of env ids
+    assert shipped_prior(env_id).name == f"{env_family(env_id)}_v4.py"
+
+
+def test_make_kwargs_given_by_the_caller_win():
+    with pytest.raises(ValueError, match=r"expects an observation of shape \(27,\), but Ant-v5 has \(105,\)"):
+        make_camel_env("Ant-v5", total_timesteps=1000, include_cfrc_ext_in_observation=True)
+    assert prior_make_kwargs("Ant-v5") == {"include_cfrc_ext_in_observation": False}  # a copy, not the table
+    prior_make_kwargs("Ant-v5").clear()
+    assert SHIPPED_ENV_IDS["Ant-v5"]
+
+
+def test_no_shipped_prior_error_lists_every_served_id():
+    with pytest.raises(ValueError, match="no shipped prior for env id 'Humanoid-v5'") as refused:
+        shipped_prior("Humanoid-v5")
+    assert all(env_id in str(refused.value) for env_id in SHIPPED_ENV_IDS)
+    assert "Hopper-v5" in SHIPPED_ENV_IDS and "Ant-v5" in SHIPPED_ENV_IDS
