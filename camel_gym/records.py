@@ -1,42 +1,89 @@
-"""The run directory every pipeline stage reads and writes (``camel-gym generate | evaluate | select | render``).
+"""The run directories' schema: every file the pipeline stages and ``td3_camel.py`` write, as records.
 
-One folder holds one run for one env id, and each stage adds its own part::
+A pipeline run (``camel-gym generate | evaluate | select | render``) is one folder for one env
+id, and each stage adds its own part::
 
-    RUN/meta.json                    generate: model, endpoint host, temperature, prompt hash, times
-    RUN/prompt/                      generate: the prompt as sent
-    RUN/candidates/cNN/              generate: raw replies, extracted code, checks, status.json, policy.py
-    RUN/evaluation/                  evaluate: cNN.jsonl (one line per seeded episode), summary.{json,csv,md}
-    RUN/selection/                   select: probes/cNN/ (short TD3 runs), selection.{json,md}
-    RUN/render/                      render: cNN.gif, and RUN/report.html
+    RUN/meta.json                    generate: RunMeta (model, endpoint host, temperature, prompt hash, times)
+    RUN/prompt/                      generate: the prompt as sent (system.md, user.md)
+    RUN/candidates/cNN/              generate: raw replies, extracted code, attemptK.check.json (AttemptCheck),
+                                     status.json (CandidateStatus), policy.py
+    RUN/evaluation/                  evaluate: cNN.jsonl (one Episode per line), summary.json (EvaluationSummary),
+                                     summary.csv (EVALUATION_COLUMNS), summary.md
+    RUN/selection/                   select: probes/<name>/ (short td3_camel.py runs), selection.json (Selection),
+                                     selection.md
+    RUN/render/                      render: cNN.gif and cNN.json (RenderRecord), and RUN/report.html
 
-Every file is written atomically (write, then rename), so a stage killed at any moment leaves
-only whole files behind, and re-running it picks up where it stopped.
+Each JSON file is one record: a dataclass with ``to_dict``/``from_dict``, ``to_json``/``from_json``
+and ``write``/``read``. Reading checks the file against its record (a missing field or one the
+record does not know raises :class:`RecordError` naming the file), so the stages read their
+own files as plain attributes. Every JSON file is strict JSON (``null``, never ``NaN``) and is
+written atomically (write, then rename): a stage killed at any moment leaves only whole files
+behind, and re-running it picks up where it stopped.
+
+Example:
+    >>> from camel_gym.records import CandidateStatus
+    >>> done = CandidateStatus(name="c00", status="invalid", attempts=3, error="no usable code in the reply")
+    >>> CandidateStatus.from_json(done.to_json()) == done
+    True
+    >>> CandidateStatus.from_dict({"name": "c00", "status": "valid"}, where="status.json")
+    Traceback (most recent call last):
+    ...
+    camel_gym.records.RecordError: status.json: missing field 'attempts' of CandidateStatus
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
-from dataclasses import asdict, dataclass
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal, TypeVar
 
-__all__ = ["CandidateStatus", "candidates", "read_meta", "strict_json", "write_atomic", "write_json"]
+__all__ = [
+    "EVALUATION_COLUMNS",
+    "TIMESTAMP_FORMAT",
+    "AttemptCheck",
+    "CandidateStatus",
+    "Episode",
+    "EvaluationRow",
+    "EvaluationSummary",
+    "ProbeResult",
+    "ProbeSettings",
+    "RankingEntry",
+    "RecordError",
+    "RenderRecord",
+    "RenderSettings",
+    "RunMeta",
+    "Selection",
+    "candidates",
+    "read_meta",
+    "strict_json",
+    "timestamp",
+    "write_atomic",
+    "write_json",
+]
+
+#: How every record stamps a time (``created``, ``rendered_at``, ...): ISO 8601 local time with its UTC offset.
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 
-@dataclass
-class CandidateStatus:
-    """The outcome of generating one candidate (``RUN/candidates/cNN/status.json``)."""
+def timestamp(seconds: float | None = None) -> str:
+    """``seconds`` since the epoch (default: now) in :data:`TIMESTAMP_FORMAT`.
 
-    name: str
-    status: str  # valid | invalid | request_failed
-    attempts: int
-    error: str | None = None
-    policy: str | None = None  # path of policy.py when valid
+    Example:
+        >>> import re
+        >>> bool(re.fullmatch(r"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d[+-]\\d{4}", timestamp()))
+        True
+    """
+    return time.strftime(TIMESTAMP_FORMAT, time.localtime(seconds))
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
+
+# ---------------------------------------------------------------------------------------------
+# files
 
 
 def write_atomic(path: str | Path, text: str) -> None:
@@ -47,11 +94,11 @@ def write_atomic(path: str | Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def strict_json(data: Any) -> str:
+def strict_json(data: Any, indent: int | None = 2) -> str:
     """``data`` as strict JSON: a float NaN or ±Inf becomes ``null``, which every parser reads.
 
     ``json.dumps`` would write the bare tokens ``NaN``/``Infinity``, which strict parsers
-    (JavaScript's ``JSON.parse``, ``jq``, Go, Rust) reject.
+    (JavaScript's ``JSON.parse``, ``jq``, Go, Rust) reject. ``indent=None`` gives one line.
 
     Example:
         >>> print(strict_json({"last_eval_return": float("nan"), "episodes": 12}))
@@ -60,7 +107,7 @@ def strict_json(data: Any) -> str:
           "episodes": 12
         }
     """
-    return json.dumps(_finite_or_none(data), indent=2, allow_nan=False)
+    return json.dumps(_finite_or_none(data), indent=indent, allow_nan=False)
 
 
 def _finite_or_none(data: Any) -> Any:
@@ -74,15 +121,324 @@ def _finite_or_none(data: Any) -> Any:
 
 
 def write_json(path: str | Path, data: Any) -> None:
-    """``data`` as strict JSON (see ``strict_json``), written atomically."""
+    """``data`` (a record, or plain JSON data) as strict JSON (see ``strict_json``), written atomically."""
+    if isinstance(data, _Record):
+        data = data.to_dict()
     write_atomic(path, strict_json(data) + "\n")
 
 
-def read_meta(run_dir: str | Path) -> dict[str, Any]:
+# ---------------------------------------------------------------------------------------------
+# records
+
+
+class RecordError(ValueError):
+    """A file of a run directory does not hold the record it should (not JSON, or other fields)."""
+
+
+R = TypeVar("R", bound="_Record")
+
+
+def _json_key(name: str) -> str:
+    # a field named after a Python keyword carries PEP 8's trailing underscore (return_); its JSON key does not
+    return name[:-1] if name.endswith("_") else name
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _Record):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+class _Record:
+    """What every record can do: to and from a dict, JSON text and a file."""
+
+    #: fields that hold other records: name -> (record class, "one" | "list" | "dict")
+    _nested: ClassVar[dict[str, tuple[type[_Record], str]]] = {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready data, keyed as in the file."""
+        return {_json_key(f.name): _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls: type[R], data: Any, *, where: str = "") -> R:
+        """The record ``data`` holds; ``where`` (a file name) goes into the error.
+
+        Raises:
+            RecordError: ``data`` is not an object, lacks a field without a default, or has a
+                field the record does not know.
+        """
+        where = where or cls.__name__
+        if not isinstance(data, Mapping):
+            raise RecordError(f"{where}: expected a JSON object for {cls.__name__}, got {type(data).__name__}")
+        names = {_json_key(f.name): f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(data) - set(names))
+        if unknown:
+            raise RecordError(
+                f"{where}: unknown field(s) {', '.join(map(repr, unknown))} for {cls.__name__}; "
+                f"was it written by another camel-gym version?"
+            )
+        missing = [
+            key for key, f in names.items()
+            if key not in data and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        ]
+        if missing:
+            raise RecordError(f"{where}: missing field {', '.join(map(repr, missing))} of {cls.__name__}")
+        values = {f.name: data[key] for key, f in names.items() if key in data}
+        for name, (record, shape) in cls._nested.items():
+            value = values.get(name)
+            if value is None:
+                continue
+            if shape == "one":
+                values[name] = record.from_dict(value, where=f"{where}: {name}")
+            elif shape == "list":
+                values[name] = [record.from_dict(item, where=f"{where}: {name}[{i}]") for i, item in enumerate(value)]
+            else:
+                values[name] = {key: record.from_dict(item, where=f"{where}: {name}[{key!r}]") for key, item in value.items()}
+        return cls(**values)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The record as strict JSON text (see :func:`strict_json`); ``indent=None`` gives one line."""
+        return strict_json(self.to_dict(), indent)
+
+    @classmethod
+    def from_json(cls: type[R], text: str, *, where: str = "") -> R:
+        """The record in JSON ``text``.
+
+        Raises:
+            RecordError: ``text`` is not JSON, or not this record (see :meth:`from_dict`).
+        """
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RecordError(f"{where or cls.__name__}: not valid JSON ({exc})") from exc
+        return cls.from_dict(data, where=where)
+
+    def write(self, path: str | Path) -> None:
+        """Write the record to ``path`` as strict JSON, atomically."""
+        write_json(path, self)
+
+    @classmethod
+    def read(cls: type[R], path: str | Path) -> R:
+        """The record in the file ``path``.
+
+        Raises:
+            FileNotFoundError: there is no such file.
+            RecordError: the file does not hold this record.
+        """
+        return cls.from_json(Path(path).read_text(encoding="utf-8"), where=str(path))
+
+
+@dataclass(kw_only=True)
+class RunMeta(_Record):
+    """``RUN/meta.json``: what a run asks, of whom, and how its candidates ended (written by ``generate``)."""
+
+    env_id: str
+    model: str
+    prompt_sha256: str
+    endpoint_host: str | None  # host:port of the endpoint, never the key
+    temperature: float
+    n: int
+    max_repairs: int
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    created: str  # TIMESTAMP_FORMAT
+    updated: str | None = None  # TIMESTAMP_FORMAT, when generate last finished
+    statuses: dict[str, str] = field(default_factory=dict)  # candidate -> CandidateStatus.status
+
+
+@dataclass(kw_only=True)
+class AttemptCheck(_Record):
+    """``RUN/candidates/cNN/attemptK.check.json``: the sandbox's verdict on one attempt's code."""
+
+    ok: bool
+    error: str | None
+    seconds: float
+    reason: str | None = None  # PolicyRejected.reason, without the file and line
+    lineno: int | None = None
+
+
+@dataclass(kw_only=True)
+class CandidateStatus(_Record):
+    """``RUN/candidates/cNN/status.json``: the outcome of generating one candidate."""
+
+    name: str
+    status: Literal["valid", "invalid", "request_failed"]
+    attempts: int
+    error: str | None = None
+    policy: str | None = None  # path of policy.py when valid
+
+
+@dataclass(kw_only=True)
+class Episode(_Record):
+    """One seeded episode of a policy: a line of ``RUN/evaluation/cNN.jsonl``, and what
+    :func:`camel_gym.evaluation.run_episode` returns."""
+
+    seed: int
+    return_: float  # "return" in the file
+    length: int
+    forward: float | None  # metres the root body moved along x; None for an env without one
+    terminated: bool  # ended by termination (a fall), not the time limit
+    truncated: bool
+    saturated: int  # action components the policy asked for at (within 1 % of) a limit, or beyond
+    prior_errors: int  # steps on which the policy failed (a zero action was sent instead)
+
+
+@dataclass(kw_only=True)
+class EvaluationRow(_Record):
+    """One candidate in ``RUN/evaluation/summary.json`` (and a row of ``summary.csv``).
+
+    A candidate that was not evaluated (``status`` other than ``valid``: invalid or
+    request_failed at generation, rejected by the sandbox at load) has only ``error``.
+    """
+
+    rank: int | None = None
+    name: str
+    score: float | None = None
+    return_mean: float | None = None
+    return_std: float | None = None
+    length_mean: float | None = None
+    forward_mean: float | None = None
+    forward_p25: float | None = None
+    failure_rate: float | None = None
+    saturation: float | None = None
+    prior_error_rate: float | None = None
+    episodes: int | None = None
+    status: Literal["valid", "invalid", "request_failed", "rejected"]
+    error: str | None = None
+
+
+#: The columns of ``RUN/evaluation/summary.csv``, in order: the fields of :class:`EvaluationRow`.
+EVALUATION_COLUMNS: tuple[str, ...] = tuple(_json_key(f.name) for f in dataclasses.fields(EvaluationRow))
+
+
+@dataclass(kw_only=True)
+class EvaluationSummary(_Record):
+    """``RUN/evaluation/summary.json``: the ranked candidates (ranked first, then the others)."""
+
+    env_id: str
+    episodes: int
+    seed: int  # seeds seed .. seed + episodes - 1, the same for every candidate
+    seconds: float
+    score_definition: str
+    candidates: list[EvaluationRow]
+
+    _nested: ClassVar[dict[str, tuple[type[_Record], str]]] = {"candidates": (EvaluationRow, "list")}
+
+    @property
+    def ranked(self) -> list[EvaluationRow]:
+        """The evaluated candidates, best first."""
+        return [row for row in self.candidates if row.status == "valid"]
+
+
+@dataclass(kw_only=True)
+class ProbeSettings(_Record):
+    """How ``select`` ran its TD3 probes."""
+
+    steps: int
+    seed: int
+    eval_episodes: int
+    td3_script: str  # the td3_camel.py the probes ran
+    top_k: int
+
+
+@dataclass(kw_only=True)
+class ProbeResult(_Record):
+    """One TD3 probe of ``select``: its evaluations and its value (the mean eval return once the mask is gone)."""
+
+    value: float | None  # None when the probe failed or had no evaluation after the mask
+    stderr: float | None = None
+    error: str | None = None  # why the probe failed
+    run_dir: str | None = None
+    eval_steps: list[int] = field(default_factory=list)
+    eval_returns: list[float] = field(default_factory=list)
+    prior_errors: int | None = None
+    seconds: float | None = None
+
+
+@dataclass(kw_only=True)
+class RankingEntry(_Record):
+    """One candidate in ``Selection.ranking``; the ``probe_*`` fields only for probed candidates."""
+
+    position: int
+    name: str
+    score: float
+    score_rank: int
+    probe_value: float | None = None
+    probe_stderr: float | None = None
+    probe_error: str | None = None
+    vs_baseline: Literal["better", "worse", "within noise"] | None = None
+
+
+@dataclass(kw_only=True)
+class Selection(_Record):
+    """``RUN/selection/selection.json``: the chosen prior, the final order and what decided it."""
+
+    env_id: str
+    chosen: str
+    chosen_by: Literal["score", "probe"]
+    ranking: list[RankingEntry]
+    probe_settings: ProbeSettings | None = None  # None: no probes
+    baseline_probe_value: float | None = None
+    probes: dict[str, ProbeResult] = field(default_factory=dict)  # candidate (or "_none", the baseline) -> probe
+    score_definition: str
+    installed: str | None = None  # where the chosen prior was installed
+    time: str  # TIMESTAMP_FORMAT
+    warning: str | None = None
+
+    _nested: ClassVar[dict[str, tuple[type[_Record], str]]] = {
+        "ranking": (RankingEntry, "list"), "probe_settings": (ProbeSettings, "one"), "probes": (ProbeResult, "dict"),
+    }
+
+
+@dataclass(kw_only=True)
+class RenderSettings(_Record):
+    """What a clip was rendered with; a clip with other settings is rendered again."""
+
+    env_id: str
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    seed: int
+    max_steps: int
+    every: int
+    width: int
+    height: int
+    fps: float
+    format: Literal["gif", "mp4"]
+
+
+@dataclass(kw_only=True)
+class RenderRecord(_Record):
+    """``RUN/render/cNN.json``: one candidate's clip, or why it could not be rendered (``error``)."""
+
+    name: str
+    settings: RenderSettings
+    policy_sha256: str | None
+    clip: str | None  # relative to RUN, e.g. render/c00.gif; None when the render failed
+    error: str | None
+    rendered_at: str  # TIMESTAMP_FORMAT
+    frames: int | None = None
+    steps: int | None = None
+    return_: float | None = None  # "return" in the file
+    terminated: bool | None = None
+    truncated: bool | None = None
+    prior_errors: int | None = None
+    seconds: float | None = None
+
+    _nested: ClassVar[dict[str, tuple[type[_Record], str]]] = {"settings": (RenderSettings, "one")}
+
+
+# ---------------------------------------------------------------------------------------------
+# reading a pipeline run
+
+
+def read_meta(run_dir: str | Path) -> RunMeta:
     """``RUN/meta.json``, with an error that says what to do when ``run_dir`` is not a run.
 
     Raises:
         FileNotFoundError: ``run_dir`` holds no run made by ``camel-gym generate``.
+        RecordError: its ``meta.json`` is not a :class:`RunMeta`.
     """
     meta = Path(run_dir) / "meta.json"
     if not meta.is_file():
@@ -90,7 +446,7 @@ def read_meta(run_dir: str | Path) -> dict[str, Any]:
             f"{run_dir} is not a camel-gym run directory (no meta.json); create one with "
             f"`camel-gym generate --env-id ENV --model MODEL --run-dir {run_dir}`"
         )
-    return json.loads(meta.read_text(encoding="utf-8"))
+    return RunMeta.read(meta)
 
 
 def candidates(run_dir: str | Path) -> list[CandidateStatus]:
@@ -104,10 +460,12 @@ def candidates(run_dir: str | Path) -> list[CandidateStatus]:
     for folder in sorted((Path(run_dir) / "candidates").glob("c[0-9]*")):
         status = folder / "status.json"
         if status.is_file():
-            done = CandidateStatus(**json.loads(status.read_text(encoding="utf-8")))
+            done = CandidateStatus.read(status)
             if done.status == "valid":  # where the run is now, even if it was moved since
                 done.policy = str(folder / "policy.py")
             out.append(done)
         else:
-            out.append(CandidateStatus(folder.name, "request_failed", 0, "generation did not finish; re-run generate"))
+            out.append(CandidateStatus(
+                name=folder.name, status="request_failed", attempts=0, error="generation did not finish; re-run generate",
+            ))
     return out

@@ -9,12 +9,13 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 
-import camel_gym.evaluation as evaluation
+import camel_gym.pipeline.evaluate as evaluation
+import camel_gym.pipeline.select as selection
 from camel_gym import load_policy, shipped_prior
 from camel_gym.pipeline.cli import main
-from camel_gym.evaluation import evaluate_run
-from camel_gym.records import CandidateStatus
+from camel_gym.pipeline.evaluate import evaluate_run
 from camel_gym.pipeline.select import install_prior, select_run
+from camel_gym.records import CandidateStatus, Episode, EvaluationSummary, ProbeResult, Selection
 
 STAND = """import numpy as np
 
@@ -36,52 +37,56 @@ def flaky(shipped: str) -> str:
 
 
 @pytest.fixture
-def run_dir(tmp_path):
+def run_dir(tmp_path, make_run):
     """A run as `camel-gym generate` leaves it: c00 hops, c01 stands still, c02 is bang-bang, c03 fails at speed, c04 invalid."""
-    run = tmp_path / "run"
     shipped = shipped_prior("Hopper-v4").read_text()
-    codes = {"c00": shipped, "c01": STAND, "c02": BANG, "c03": flaky(shipped)}
-    for name, code in codes.items():
-        folder = run / "candidates" / name
-        folder.mkdir(parents=True)
-        (folder / "policy.py").write_text(code)
-        (folder / "status.json").write_text(CandidateStatus(name, "valid", 1, None, str(folder / "policy.py")).to_json())
-    (run / "candidates" / "c04").mkdir()
-    (run / "candidates" / "c04" / "status.json").write_text(
-        CandidateStatus("c04", "invalid", 3, "no usable code in the reply").to_json()
+    return make_run(
+        tmp_path, valid={"c00": shipped, "c01": STAND, "c02": BANG, "c03": flaky(shipped)},
+        invalid={"c04": "no usable code in the reply"},
     )
-    meta = {"env_id": "Hopper-v4", "model": "test-model", "endpoint_host": "127.0.0.1:1", "temperature": 0.8,
-            "prompt_sha256": "ab" * 32, "n": 5, "max_repairs": 2, "env_kwargs": {}, "created": "2026-11-23T10:00:00"}
-    (run / "meta.json").write_text(json.dumps(meta))
-    return run
 
 
 def test_evaluate_ranks_by_the_robust_score_not_by_return(run_dir):
     summary = evaluate_run(run_dir, episodes=3, seed=0, progress=False, log=lambda line: None)
-    rows = {r["name"]: r for r in summary["candidates"]}
-    assert [r["name"] for r in summary["candidates"]][-1] == "c04" and rows["c04"]["rank"] is None
-    ranked = [r for r in summary["candidates"] if r["rank"] is not None]
-    assert [r["rank"] for r in ranked] == [1, 2, 3, 4]
-    assert [r["score"] for r in ranked] == sorted((r["score"] for r in ranked), reverse=True)
-    assert ranked[0]["name"] == "c00" and rows["c00"]["forward_mean"] > 5
+    assert EvaluationSummary.read(run_dir / "evaluation" / "summary.json") == summary
+    rows = {r.name: r for r in summary.candidates}
+    assert [r.name for r in summary.candidates][-1] == "c04" and rows["c04"].rank is None
+    ranked = summary.ranked
+    assert [r.rank for r in ranked] == [1, 2, 3, 4]
+    assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
+    assert ranked[0].name == "c00" and rows["c00"].forward_mean > 5
     # standing still earns the survival bonus: more return than the flaky hopper, yet ranked below it
-    assert rows["c01"]["return_mean"] > 900 and abs(rows["c01"]["forward_mean"]) < 0.2
-    assert rows["c01"]["return_mean"] > rows["c03"]["return_mean"] and rows["c03"]["rank"] < rows["c01"]["rank"]
-    assert rows["c02"]["saturation"] == 1.0 and rows["c02"]["failure_rate"] == 1.0
-    assert 0 < rows["c03"]["prior_error_rate"] < 1 and rows["c00"]["prior_error_rate"] == 0
-    assert rows["c00"]["failure_rate"] <= 1 / 3 and rows["c01"]["failure_rate"] == 0
-    # the metrics are those of the episode records on disk
-    records = [json.loads(line) for line in (run_dir / "evaluation" / "c03.jsonl").read_text().splitlines()]
-    assert [r["seed"] for r in records] == [0, 1, 2]
-    steps = sum(r["length"] for r in records)
-    assert rows["c03"]["prior_error_rate"] == pytest.approx(sum(r["prior_errors"] for r in records) / steps)
-    assert rows["c03"]["return_mean"] == pytest.approx(sum(r["return"] for r in records) / 3)
+    assert rows["c01"].return_mean > 900 and abs(rows["c01"].forward_mean) < 0.2
+    assert rows["c01"].return_mean > rows["c03"].return_mean and rows["c03"].rank < rows["c01"].rank
+    assert rows["c02"].saturation == 1.0 and rows["c02"].failure_rate == 1.0
+    assert 0 < rows["c03"].prior_error_rate < 1 and rows["c00"].prior_error_rate == 0
+    assert rows["c00"].failure_rate <= 1 / 3 and rows["c01"].failure_rate == 0
+    # the metrics are those of the episode records on disk, one JSON object per line
+    records = [Episode.from_json(line) for line in (run_dir / "evaluation" / "c03.jsonl").read_text().splitlines()]
+    assert [r.seed for r in records] == [0, 1, 2]
+    steps = sum(r.length for r in records)
+    assert rows["c03"].prior_error_rate == pytest.approx(sum(r.prior_errors for r in records) / steps)
+    assert rows["c03"].return_mean == pytest.approx(sum(r.return_ for r in records) / 3)
     # the same table in CSV and Markdown
     table = list(csv.DictReader((run_dir / "evaluation" / "summary.csv").open()))
-    assert [r["name"] for r in table] == [r["name"] for r in summary["candidates"]]
-    assert float(table[0]["score"]) == pytest.approx(ranked[0]["score"])
+    assert [r["name"] for r in table] == [r.name for r in summary.candidates]
+    assert float(table[0]["score"]) == pytest.approx(ranked[0].score)
     md = (run_dir / "evaluation" / "summary.md").read_text()
     assert md.count("\n| ") == 5 and "P25" in md and "no usable code" in md
+
+
+def test_every_json_the_stages_write_is_strict(run_dir):
+    """A NaN metric (np.percentile of a NaN progress, say) is written as null, which strict parsers read."""
+    evaluate_run(run_dir, episodes=1, progress=False, log=lambda line: None)
+    path = run_dir / "evaluation" / "summary.json"
+    summary = EvaluationSummary.read(path)
+    summary.ranked[0].score = float("nan")
+    summary.write(path)
+
+    def refuse(token):
+        raise ValueError(f"non-strict JSON token {token}")
+
+    assert json.loads(path.read_text(), parse_constant=refuse)["candidates"][0]["score"] is None
 
 
 def test_an_interrupted_evaluation_plays_only_the_missing_episodes(run_dir, monkeypatch):
@@ -94,7 +99,7 @@ def test_an_interrupted_evaluation_plays_only_the_missing_episodes(run_dir, monk
     monkeypatch.setattr(evaluation, "run_episode", lambda env, policy, seed: played.append(seed) or real(env, policy, seed))
     second = evaluate_run(run_dir, episodes=3, progress=False, log=lambda line: None)
     assert played == [1, 2]
-    assert [(r["name"], r.get("score")) for r in second["candidates"]] == [(r["name"], r.get("score")) for r in first["candidates"]]
+    assert [(r.name, r.score) for r in second.candidates] == [(r.name, r.score) for r in first.candidates]
     played.clear()
     evaluate_run(run_dir, episodes=4, progress=False, log=lambda line: None)  # one more seed each
     assert played == [3, 3, 3, 3]
@@ -116,15 +121,15 @@ def test_select_by_score_and_install_with_provenance(run_dir, tmp_path, capsys):
     dest = tmp_path / "policies"
     dest.mkdir()
     result = select_run(run_dir, install=True, install_dir=dest, log=lambda line: None)
-    assert result["chosen"] == "c00" and result["chosen_by"] == "score" and result["probes"] == {}
-    assert [e["name"] for e in result["ranking"]][:1] == ["c00"] and len(result["ranking"]) == 4
+    assert result.chosen == "c00" and result.chosen_by == "score" and result.probes == {} and result.probe_settings is None
+    assert [e.name for e in result.ranking][:1] == ["c00"] and len(result.ranking) == 4
     installed = dest / "hopper_v4.py"
-    assert result["installed"] == str(installed)
+    assert result.installed == str(installed)
     text = installed.read_text()
     assert "test-model" in text and "ab" * 32 in text and "candidate c00" in text and "Chosen by `camel-gym select`" in text
     assert text.endswith(shipped_prior("Hopper-v4").read_text())  # the model's code, unchanged
     load_policy(installed, env=gym.make("Hopper-v4"))
-    assert json.loads((run_dir / "selection" / "selection.json").read_text())["installed"] == str(installed)
+    assert Selection.read(run_dir / "selection" / "selection.json") == result
     # never overwrite silently; --force keeps the replaced file with the run
     with pytest.raises(FileExistsError, match="--force"):
         install_prior(run_dir, "c01", dest)
@@ -142,7 +147,7 @@ def test_select_refuses_an_evaluation_older_than_the_candidates(run_dir):
     folder = run_dir / "candidates" / "c05"
     folder.mkdir()
     (folder / "policy.py").write_text(STAND)
-    (folder / "status.json").write_text(CandidateStatus("c05", "valid", 1).to_json())
+    CandidateStatus(name="c05", status="valid", attempts=1).write(folder / "status.json")
     with pytest.raises(ValueError, match="re-run `camel-gym evaluate`"):
         select_run(run_dir)
 
@@ -150,24 +155,24 @@ def test_select_refuses_an_evaluation_older_than_the_candidates(run_dir):
 def test_probes_train_td3_with_the_top_candidates_and_resume(run_dir, monkeypatch):
     evaluate_run(run_dir, episodes=2, progress=False, log=lambda line: None)
     result = select_run(run_dir, probe_top_k=2, probe_steps=300, probe_eval_episodes=2, log=lambda line: None)
-    assert set(result["probes"]) == {"_none", "c00", "c03"}
-    for key, p in result["probes"].items():
-        run = run_dir / "selection" / "probes" / key / p["run_dir"].split("/")[-1]
+    assert set(result.probes) == {"_none", "c00", "c03"}
+    # the probes ran the td3_camel.py installed with the package
+    assert result.probe_settings.td3_script == str(selection.default_td3_script())
+    for key, p in result.probes.items():
+        run = run_dir / "selection" / "probes" / key / Path(p.run_dir).name
         args = json.loads((run / "args.json").read_text())
         assert args["total_timesteps"] == 300 and args["masking"] == ("none" if key == "_none" else "llm")
         assert args["mask_fraction"] == 0.5 and args["learning_starts"] == 60 and args["eval_episodes"] == 2
         # judged once the mask is gone: the evaluations at 150, 225 and 300 of 300 steps, 2 episodes each
-        assert p["eval_steps"] == [75, 150, 225, 300] and p["value"] == pytest.approx(sum(p["eval_returns"][1:]) / 3)
-        assert p["stderr"] >= 0 and not (run / "checkpoint.pt").exists()
-    first = result["ranking"][0]
-    assert first["name"] == result["chosen"] and {"probe_value", "probe_stderr", "vs_baseline"} <= set(first)
+        assert p.eval_steps == [75, 150, 225, 300] and p.value == pytest.approx(sum(p.eval_returns[1:]) / 3)
+        assert p.stderr >= 0 and p.prior_errors == 0 and not (run / "checkpoint.pt").exists()
+    first = result.ranking[0]
+    assert first.name == result.chosen and None not in (first.probe_value, first.probe_stderr, first.vs_baseline)
     assert "probe: eval return after the mask" in (run_dir / "selection" / "selection.md").read_text()
     # finished probes are reused, not run again
-    import camel_gym.pipeline.select as selection
-
     monkeypatch.setattr(selection.subprocess, "run", lambda *a, **k: pytest.fail("a finished probe ran again"))
     again = select_run(run_dir, probe_top_k=2, probe_steps=300, probe_eval_episodes=2, log=lambda line: None)
-    assert again["chosen"] == result["chosen"] and again["probes"]["c03"]["value"] == result["probes"]["c03"]["value"]
+    assert again.chosen == result.chosen and again.probes["c03"].value == result.probes["c03"].value
 
 
 @pytest.mark.parametrize(
@@ -184,19 +189,17 @@ def test_probes_train_td3_with_the_top_candidates_and_resume(run_dir, monkeypatc
     ],
 )
 def test_how_probes_decide(run_dir, monkeypatch, values, chosen, by, vs):
-    import camel_gym.pipeline.select as selection
-
     def fake_probe(env_id, masking, out_dir, **kw):
         value, stderr = values[out_dir.name]
-        return {"value": value, "stderr": stderr, "error": None if value is not None else "crashed"}
+        return ProbeResult(value=value, stderr=stderr, error=None if value is not None else "crashed")
 
     monkeypatch.setattr(selection, "probe", fake_probe)
     evaluate_run(run_dir, episodes=2, progress=False, log=lambda line: None)
     result = select_run(run_dir, probe_top_k=2, log=lambda line: None)
-    assert (result["chosen"], result["chosen_by"]) == (chosen, by)
-    assert result["ranking"][0]["name"] == chosen and len(result["ranking"]) == 4
-    assert {e["name"]: e.get("vs_baseline") for e in result["ranking"] if e["name"] in vs} == vs
-    assert ("warning" in result) == ("worse" in vs.values())
+    assert (result.chosen, result.chosen_by) == (chosen, by)
+    assert result.ranking[0].name == chosen and len(result.ranking) == 4
+    assert {e.name: e.vs_baseline for e in result.ranking if e.name in vs} == vs
+    assert (result.warning is not None) == ("worse" in vs.values())
     assert ("| failed |" in (run_dir / "selection" / "selection.md").read_text()) == (values["c00"][0] is None)
 
 
@@ -205,15 +208,13 @@ def test_a_failing_probe_is_recorded_and_the_score_decides(run_dir, tmp_path):
     broken = tmp_path / "td3_broken.py"
     broken.write_text("import sys\nprint('out of memory, say')\nsys.exit(3)\n")
     result = select_run(run_dir, probe_top_k=1, probe_steps=200, td3_script=broken, log=lambda line: None)
-    assert "exited with code 3" in result["probes"]["c00"]["error"] and "out of memory, say" in result["probes"]["c00"]["error"]
-    assert result["chosen_by"] == "score" and result["chosen"] == "c00"
+    assert "exited with code 3" in result.probes["c00"].error and "out of memory, say" in result.probes["c00"].error
+    assert result.chosen_by == "score" and result.chosen == "c00" and result.probe_settings.td3_script == str(broken)
     with pytest.raises(FileNotFoundError, match="--td3-script"):
         select_run(run_dir, probe_top_k=1, td3_script=tmp_path / "missing.py")
 
 
 def test_an_interrupted_probe_resumes_from_its_checkpoint(tmp_path, monkeypatch):
-    import camel_gym.pipeline.select as selection
-
     out = tmp_path / "probe"
     killed_early = out / "Hopper-v4__td3_camel__llm__1__100"  # killed before its first checkpoint
     killed_later = out / "Hopper-v4__td3_camel__llm__1__200"
@@ -236,7 +237,7 @@ def test_an_interrupted_probe_resumes_from_its_checkpoint(tmp_path, monkeypatch)
     monkeypatch.setattr(selection.subprocess, "run", fake_run)
     result = selection.probe("Hopper-v4", "llm", out, policy="p.py", steps=400, td3_script=Path(selection.__file__))
     assert commands[0][-2:] == ["--resume", str(killed_later)] and not killed_early.exists()
-    assert result["eval_steps"] == [100, 200, 400] and result["value"] == pytest.approx(15.0)
+    assert result.eval_steps == [100, 200, 400] and result.value == pytest.approx(15.0)
     assert not (killed_later / "checkpoint.pt").exists()
     # other settings: a new run beside the finished one, which is kept
     commands.clear()

@@ -7,6 +7,7 @@ import pytest
 from camel_gym.pipeline.cli import main
 from camel_gym.pipeline.generate import generate
 from camel_gym.pipeline.client import LLMConfig
+from camel_gym.records import AttemptCheck, CandidateStatus, read_meta
 from chat_server import Answer, ChatServer
 
 GOOD = """Let's think step by step. The hopper has three joints...
@@ -39,22 +40,23 @@ def test_candidates_are_validated_repaired_and_kept(server, tmp_path):
     results = generate("Hopper-v4", tmp_path / "run", config(server), n=3, max_repairs=1, log=lambda line: None)
     assert [(r.status, r.attempts) for r in results] == [("valid", 1), ("valid", 2), ("invalid", 2)]
     run = tmp_path / "run"
-    meta = json.loads((run / "meta.json").read_text())
-    assert meta["model"] == "test-model" and meta["endpoint_host"] == server.url.split("/")[2]
-    assert meta["statuses"] == {"c00": "valid", "c01": "valid", "c02": "invalid"} and len(meta["prompt_sha256"]) == 64
+    meta = read_meta(run)
+    assert meta.model == "test-model" and meta.endpoint_host == server.url.split("/")[2]
+    assert meta.statuses == {"c00": "valid", "c01": "valid", "c02": "invalid"} and len(meta.prompt_sha256) == 64
+    assert meta.updated is not None and meta.env_id == "Hopper-v4"
     assert (run / "prompt" / "user.md").read_text() == server.requests[0]["json"]["messages"][1]["content"]
     # every raw reply is kept, failed and repaired ones included
     assert (run / "candidates" / "c01" / "attempt0.md").read_text() == UNSAFE
     assert json.loads((run / "candidates" / "c01" / "attempt0.json").read_text())["choices"][0]["message"]["content"] == UNSAFE
-    check = json.loads((run / "candidates" / "c01" / "attempt0.check.json").read_text())
-    assert not check["ok"] and check["lineno"] == 1 and "import of 'os'" in check["reason"]
+    check = AttemptCheck.read(run / "candidates" / "c01" / "attempt0.check.json")
+    assert not check.ok and check.lineno == 1 and "import of 'os'" in check.reason
     assert "def policy" in (run / "candidates" / "c01" / "policy.py").read_text()
     # the repair round sent the error and the model's own code back
     repair = server.requests[2]["json"]["messages"]
     assert repair[-2] == {"role": "assistant", "content": UNSAFE}
     assert "import of 'os'" in repair[-1]["content"] and "import os" in repair[-1]["content"]
-    status = json.loads((run / "candidates" / "c02" / "status.json").read_text())
-    assert status["status"] == "invalid" and "no usable code" in status["error"]
+    status = CandidateStatus.read(run / "candidates" / "c02" / "status.json")
+    assert status.status == "invalid" and "no usable code" in status.error
     assert not (run / "candidates" / "c02" / "attempt0.py").exists()
 
 

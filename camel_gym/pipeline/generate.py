@@ -8,19 +8,21 @@ rounds in which the error is sent back to the model with its own code (Eureka-st
 Everything lands in the run directory, written atomically as it happens, so an interrupted run
 loses nothing and re-running into the same directory resumes instead of asking again::
 
-    RUN/meta.json                        model, endpoint host, temperature, prompt hash, times
+    RUN/meta.json                        model, endpoint host, temperature, prompt hash, times (RunMeta)
     RUN/prompt/system.md, user.md        the prompt as sent
     RUN/candidates/c00/attempt0.md       the raw reply text (attempt1.md ... for repairs)
     RUN/candidates/c00/attempt0.json     the raw response JSON
     RUN/candidates/c00/attempt0.py       the extracted code, when there was any
-    RUN/candidates/c00/attempt0.check.json  the sandbox's verdict
-    RUN/candidates/c00/status.json       valid / invalid / request_failed, and the final attempt
+    RUN/candidates/c00/attempt0.check.json  the sandbox's verdict (AttemptCheck)
+    RUN/candidates/c00/status.json       valid / invalid / request_failed, and the final attempt (CandidateStatus)
     RUN/candidates/c00/policy.py         the valid policy (a copy of its attempt)
+
+The records are those of :mod:`camel_gym.records`.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -29,7 +31,7 @@ from typing import Any
 from camel_gym.pipeline.extract import NoPolicyCode, extract_policy_code
 from camel_gym.pipeline.client import LLMConfig, LLMError, complete, make_client
 from camel_gym.pipeline.prompts import Prompt, build_prompt
-from camel_gym.records import CandidateStatus, write_atomic
+from camel_gym.records import AttemptCheck, CandidateStatus, RunMeta, read_meta, timestamp, write_atomic, write_json
 from camel_gym.sandbox import PolicyRejected, load_policy
 
 __all__ = ["CandidateStatus", "generate", "repair_message"]  # CandidateStatus lives in camel_gym.records
@@ -47,13 +49,13 @@ def repair_message(error: str, code: str | None) -> str:
     )
 
 
-def _check(code: str, env: Any) -> dict[str, Any]:
+def _check(code: str, env: Any) -> AttemptCheck:
     start = time.perf_counter()
     try:
         load_policy(code, env=env)
     except PolicyRejected as exc:
-        return {"ok": False, "error": str(exc), "reason": exc.reason, "lineno": exc.lineno, "seconds": time.perf_counter() - start}
-    return {"ok": True, "error": None, "seconds": time.perf_counter() - start}
+        return AttemptCheck(ok=False, error=str(exc), reason=exc.reason, lineno=exc.lineno, seconds=time.perf_counter() - start)
+    return AttemptCheck(ok=True, error=None, seconds=time.perf_counter() - start)
 
 
 def _candidate(
@@ -62,7 +64,7 @@ def _candidate(
     name = folder.name
     status_file = folder / "status.json"
     if status_file.is_file():
-        done = CandidateStatus(**json.loads(status_file.read_text()))
+        done = CandidateStatus.read(status_file)
         if done.status in FINAL:
             return done  # finished in an earlier run
     folder.mkdir(parents=True, exist_ok=True)
@@ -76,35 +78,35 @@ def _candidate(
             try:
                 reply = complete(client, config, messages)
             except LLMError as exc:
-                result = CandidateStatus(name, "request_failed", attempt, str(exc))
-                write_atomic(status_file, result.to_json())
+                result = CandidateStatus(name=name, status="request_failed", attempts=attempt, error=str(exc))
+                result.write(status_file)
                 log(f"{name} attempt {attempt}: request failed: {exc}")
                 return result
-            write_atomic(stem.with_suffix(".json"), json.dumps(reply.raw, indent=2))
+            write_json(stem.with_suffix(".json"), reply.raw)
             write_atomic(stem.with_suffix(".md"), reply.text)
             text = reply.text
         try:
             code = extract_policy_code(text)
         except NoPolicyCode as exc:
-            code, check = None, {"ok": False, "error": f"no usable code in the reply: {exc}", "seconds": 0.0}
+            code, check = None, AttemptCheck(ok=False, error=f"no usable code in the reply: {exc}", seconds=0.0)
         else:
             write_atomic(stem.with_suffix(".py"), code)
             check = _check(code, env)
-        write_atomic(stem.with_suffix(".check.json"), json.dumps(check, indent=2))
-        if check["ok"]:
+        check.write(stem.with_suffix(".check.json"))
+        if check.ok:
             write_atomic(folder / "policy.py", code)
-            result = CandidateStatus(name, "valid", attempt + 1, None, str(folder / "policy.py"))
-            write_atomic(status_file, result.to_json())
+            result = CandidateStatus(name=name, status="valid", attempts=attempt + 1, policy=str(folder / "policy.py"))
+            result.write(status_file)
             log(f"{name} attempt {attempt}: valid")
             return result
-        error = check["error"]
+        error = check.error
         log(f"{name} attempt {attempt}: {error}")
         messages = messages + [
             {"role": "assistant", "content": text},
             {"role": "user", "content": repair_message(error, code)},
         ]
-    result = CandidateStatus(name, "invalid", max_repairs + 1, error)
-    write_atomic(status_file, result.to_json())
+    result = CandidateStatus(name=name, status="invalid", attempts=max_repairs + 1, error=error)
+    result.write(status_file)
     return result
 
 
@@ -127,6 +129,7 @@ def generate(
     Raises:
         LLMError: the endpoint or key is missing or unusable (before anything is asked).
         ValueError: ``run_dir`` holds a run for another env, prompt or model.
+        RecordError: a file of the run in ``run_dir`` is not what this version writes.
     """
     import gymnasium as gym
     from tqdm.auto import tqdm
@@ -140,8 +143,8 @@ def generate(
     meta_file = run / "meta.json"
     identity = {"env_id": env_id, "model": config.model, "prompt_sha256": prompt.sha256}
     if meta_file.is_file():
-        meta = json.loads(meta_file.read_text())
-        clash = {k: (meta.get(k), v) for k, v in identity.items() if meta.get(k) != v}
+        meta = read_meta(run)
+        clash = {k: (getattr(meta, k), v) for k, v in identity.items() if getattr(meta, k) != v}
         if clash:
             raise ValueError(f"{run} holds another run ({clash}); use a new --run-dir to start a new one")
     else:
@@ -149,11 +152,11 @@ def generate(
         (run / "prompt").mkdir(exist_ok=True)
         write_atomic(run / "prompt" / "system.md", prompt.system)
         write_atomic(run / "prompt" / "user.md", prompt.user)
-        meta = {
-            **identity, "endpoint_host": config.host, "temperature": config.temperature, "n": n,
-            "max_repairs": max_repairs, "env_kwargs": env_kwargs or {}, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        write_atomic(meta_file, json.dumps(meta, indent=2))
+        meta = RunMeta(
+            **identity, endpoint_host=config.host, temperature=config.temperature, n=n, max_repairs=max_repairs,
+            env_kwargs=env_kwargs or {}, created=timestamp(),
+        )
+        meta.write(meta_file)
     env = gym.make(env_id, **(env_kwargs or {}))
     results = []
     with tqdm(total=n, unit="candidate", desc="generate", disable=not progress) as bar:
@@ -162,7 +165,5 @@ def generate(
             results.append(_candidate(run / "candidates" / f"c{i:02d}", prompt, env, client, config, max_repairs, say))
             bar.update(1)
     env.close()
-    meta["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    meta["statuses"] = {r.name: r.status for r in results}
-    write_atomic(meta_file, json.dumps(meta, indent=2))
+    dataclasses.replace(meta, updated=timestamp(), statuses={r.name: r.status for r in results}).write(meta_file)
     return results

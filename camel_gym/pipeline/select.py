@@ -31,6 +31,7 @@ candidate, metrics), keeping any file it replaces in ``RUN/selection/``.
 from __future__ import annotations
 
 import csv
+import importlib.resources
 import json
 import math
 import shutil
@@ -41,15 +42,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from camel_gym.priors import SHIPPED_PRIORS, policy_dir
-from camel_gym.records import candidates, read_meta, write_atomic, write_json
+from gymnasium.envs.registration import parse_env_id
 
-__all__ = ["clearly_better", "default_td3_script", "install_prior", "probe", "select_run"]
+from camel_gym.priors import SHIPPED_ENV_IDS, env_family, policy_dir, shipped_prior
+from camel_gym.records import (
+    EvaluationSummary,
+    ProbeResult,
+    ProbeSettings,
+    RankingEntry,
+    Selection,
+    candidates,
+    read_meta,
+    timestamp,
+    write_atomic,
+)
+
+__all__ = ["clearly_better", "default_td3_script", "install_prior", "probe", "select_run", "selection_table"]
 
 
 def default_td3_script() -> Path:
-    """``cleanrl_scripts/td3_camel.py`` of the camel-gym checkout this package runs from."""
-    return Path(__file__).resolve().parents[2] / "cleanrl_scripts" / "td3_camel.py"
+    """The ``td3_camel.py`` installed with camel-gym (package ``camel_gym.cleanrl_scripts``).
+
+    In a wheel it is a copy of the repository's ``cleanrl_scripts/td3_camel.py``; in an editable
+    install (``pip install -e .``) it is that file itself.
+    """
+    return Path(str(importlib.resources.files("camel_gym.cleanrl_scripts") / "td3_camel.py"))
 
 
 #: Share of a probe during which the mask fades out; the probe is judged after it.
@@ -72,15 +89,15 @@ def _same_settings(run: Path, wanted: dict[str, Any]) -> bool:
     return all(args.get(key) == value for key, value in wanted.items())
 
 
-def clearly_better(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def clearly_better(a: ProbeResult, b: ProbeResult) -> bool:
     """Whether probe ``a``'s value beats ``b``'s by more than twice the standard error of the difference.
 
-    >>> clearly_better({"value": 300.0, "stderr": 20.0}, {"value": 200.0, "stderr": 30.0})
+    >>> clearly_better(ProbeResult(value=300.0, stderr=20.0), ProbeResult(value=200.0, stderr=30.0))
     True
-    >>> clearly_better({"value": 230.0, "stderr": 20.0}, {"value": 200.0, "stderr": 30.0})
+    >>> clearly_better(ProbeResult(value=230.0, stderr=20.0), ProbeResult(value=200.0, stderr=30.0))
     False
     """
-    return a["value"] - b["value"] > 2.0 * math.hypot(a["stderr"], b["stderr"])
+    return a.value - b.value > 2.0 * math.hypot(a.stderr, b.stderr)
 
 
 def probe(
@@ -93,7 +110,7 @@ def probe(
     seed: int = 1,
     eval_episodes: int = 3,
     td3_script: Path | None = None,
-) -> dict[str, Any]:
+) -> ProbeResult:
     """One short TD3 run (resumed or reused when ``out_dir`` holds one); returns its eval returns.
 
     Learning starts after a fifth of the steps, the mask (for ``masking="llm"``) fades out over
@@ -108,7 +125,7 @@ def probe(
     script = Path(td3_script) if td3_script else default_td3_script()
     if not script.is_file():
         raise FileNotFoundError(
-            f"probes need cleanrl_scripts/td3_camel.py from the camel-gym repository, and {script} is not there; "
+            f"probes run td3_camel.py (cleanrl_scripts/ in the camel-gym repository), and {script} is not there; "
             f"pass its path with --td3-script, or select without probes (--probe-top-k 0)"
         )
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -156,18 +173,22 @@ def probe(
         variance = sum(e["n"] * (e["std"] ** 2 + (e["mean"] - value) ** 2) for e in judged) / n
         stderr = math.sqrt(variance / max(n - 1, 1))
     summary = json.loads((run / "summary.json").read_text())
-    return {
-        "run_dir": str(run), "eval_steps": [e["step"] for e in evals], "eval_returns": [e["mean"] for e in evals],
-        "value": value, "stderr": stderr, "prior_errors": summary.get("prior_errors", 0),
-        "seconds": time.perf_counter() - start,
-    }
+    return ProbeResult(
+        run_dir=str(run), eval_steps=[e["step"] for e in evals], eval_returns=[e["mean"] for e in evals],
+        value=value, stderr=stderr, prior_errors=summary["prior_errors"], seconds=time.perf_counter() - start,
+    )
 
 
 def _installed_name(env_id: str) -> str:
-    family = env_id.split("/")[-1].split("-")[0]
-    if family in SHIPPED_PRIORS:
-        return SHIPPED_PRIORS[family][0]
-    return env_id.split("/")[-1].lower().replace("-", "_") + ".py"
+    """The prior file ``install_prior`` writes: the shipped one that serves ``env_id``, else ``<family>_v<N>.py``.
+
+    >>> _installed_name("Hopper-v5"), _installed_name("HalfCheetah-v4"), _installed_name("ALE/Pong-v5")
+    ('hopper_v4.py', 'half_cheetah_v4.py', 'pong_v5.py')
+    """
+    if env_id in SHIPPED_ENV_IDS:
+        return shipped_prior(env_id).name  # the v4 and v5 ids of an env share one shipped file
+    version = parse_env_id(env_id)[2]
+    return env_family(env_id) + ("" if version is None else f"_v{version}") + ".py"
 
 
 def install_prior(
@@ -192,30 +213,30 @@ def install_prior(
     found = {c.name: c for c in candidates(run)}
     if name not in found or found[name].status != "valid":
         raise ValueError(f"{name!r} is not a valid candidate of {run} (valid: {[c.name for c in found.values() if c.status == 'valid']})")
-    target = Path(install_dir or policy_dir()) / _installed_name(meta["env_id"])
+    target = Path(install_dir or policy_dir()) / _installed_name(meta.env_id)
     if target.exists() and not force:
         raise FileExistsError(f"{target} exists; pass --force to replace it (the old file is kept in {run / 'selection'})")
     (run / "selection").mkdir(exist_ok=True)
     if target.exists():
         shutil.copy2(target, run / "selection" / f"replaced_{target.name}")
-    metrics = {}
     summary_file = run / "evaluation" / "summary.json"
-    if summary_file.is_file():
-        metrics = next((r for r in json.loads(summary_file.read_text())["candidates"] if r["name"] == name), {})
+    rows = EvaluationSummary.read(summary_file).candidates if summary_file.is_file() else []
+    row = next((r for r in rows if r.name == name and r.status == "valid"), None)
 
     def fmt(key: str) -> str:
-        return "n/a" if metrics.get(key) is None else f"{metrics[key]:.3f}"
+        value = None if row is None else getattr(row, key)
+        return "n/a" if value is None else f"{value:.3f}"
 
     lines = [
-        f"Prior policy for {meta['env_id']}, from the reply of model {meta['model']!r} to `camel-gym generate`.",
+        f"Prior policy for {meta.env_id}, from the reply of model {meta.model!r} to `camel-gym generate`.",
         "",
-        f"Provenance: model {meta['model']!r} at {meta.get('endpoint_host')} (temperature {meta.get('temperature')}), "
-        f"prompt sha256 {meta.get('prompt_sha256')}, run created {meta.get('created')};",
+        f"Provenance: model {meta.model!r} at {meta.endpoint_host} (temperature {meta.temperature}), "
+        f"prompt sha256 {meta.prompt_sha256}, run created {meta.created};",
         f"candidate {name}, valid after {found[name].attempts} attempt(s), of the run in {run.resolve()}.",
-        f"Evaluation ({metrics.get('episodes', 'n/a')} seeded episodes): score {fmt('score')}, return {fmt('return_mean')} "
-        f"± {fmt('return_std')}, forward {fmt('forward_mean')} m, failure rate {fmt('failure_rate')}, "
-        f"saturation {fmt('saturation')}.",
-        f"{chosen_by[:1].upper() + chosen_by[1:]}; installed {time.strftime('%Y-%m-%d')}.",
+        f"Evaluation ({'n/a' if row is None else row.episodes} seeded episodes): score {fmt('score')}, return "
+        f"{fmt('return_mean')} ± {fmt('return_std')}, forward {fmt('forward_mean')} m, failure rate "
+        f"{fmt('failure_rate')}, saturation {fmt('saturation')}.",
+        f"{chosen_by[:1].upper() + chosen_by[1:]}; installed {timestamp()}.",
         "The code below is the model's, unchanged; it runs only inside camel-gym's sandbox.",
     ]
     # comments, not a docstring: a model name or path can hold any characters, quotes included
@@ -236,7 +257,7 @@ def select_run(
     install_dir: str | Path | None = None,
     force: bool = False,
     log: Callable[[str], Any] = print,
-) -> dict[str, Any]:
+) -> Selection:
     """The ``select`` stage (see the module docstring); returns what it wrote to ``selection.json``.
 
     Raises:
@@ -248,23 +269,23 @@ def select_run(
     summary_file = run / "evaluation" / "summary.json"
     if not summary_file.is_file():
         raise FileNotFoundError(f"{run} has no evaluation yet; run `camel-gym evaluate --run-dir {run}` first")
-    summary = json.loads(summary_file.read_text())
+    summary = EvaluationSummary.read(summary_file)
     now_valid = {c.name for c in candidates(run) if c.status == "valid"}
-    evaluated = {r["name"] for r in summary["candidates"] if r["status"] == "valid"}
-    if not now_valid <= {r["name"] for r in summary["candidates"]} or not evaluated <= now_valid:
+    evaluated = {r.name for r in summary.ranked}
+    if not now_valid <= {r.name for r in summary.candidates} or not evaluated <= now_valid:
         raise ValueError(f"the evaluation in {summary_file} is older than the run's candidates; re-run `camel-gym evaluate`")
-    ranked = [r for r in summary["candidates"] if r["status"] == "valid"]
+    ranked = summary.ranked
     if not ranked:
         raise ValueError(f"{run} has no valid candidate to select; generate more (`camel-gym generate --n ...`)")
     if probe_top_k < 0 or probe_steps < 100:
         raise ValueError(f"need probe_top_k >= 0 and probe_steps >= 100, got {probe_top_k} and {probe_steps}")
-    if probe_top_k and meta.get("env_kwargs"):
-        raise ValueError(f"probes run td3_camel.py, which takes no env kwargs, and this run uses {meta['env_kwargs']}")
+    if probe_top_k and meta.env_kwargs:
+        raise ValueError(f"probes run td3_camel.py, which takes no env kwargs, and this run uses {meta.env_kwargs}")
     folder = run / "selection"
     folder.mkdir(exist_ok=True)
-    probes: dict[str, Any] = {}
-    top = [r["name"] for r in ranked[:probe_top_k]]
-    settings = {"steps": probe_steps, "seed": probe_seed, "eval_episodes": probe_eval_episodes, "td3_script": td3_script}
+    probes: dict[str, ProbeResult] = {}
+    top = [r.name for r in ranked[:probe_top_k]]
+    script = Path(td3_script) if td3_script else default_td3_script()
     if top:
         for label, masking, policy in [("baseline (no mask)", "none", None)] + [
             (name, "llm", run / "candidates" / name / "policy.py") for name in top
@@ -272,70 +293,75 @@ def select_run(
             key = "_none" if masking == "none" else label
             log(f"probe {label}: {probe_steps} TD3 steps ...")
             try:
-                probes[key] = probe(meta["env_id"], masking, folder / "probes" / key, policy=policy, **settings)
+                probes[key] = probe(
+                    meta.env_id, masking, folder / "probes" / key, policy=policy, steps=probe_steps, seed=probe_seed,
+                    eval_episodes=probe_eval_episodes, td3_script=script,
+                )
             except RuntimeError as exc:
-                probes[key] = {"error": str(exc), "value": None}
-            value = probes[key]["value"]
+                probes[key] = ProbeResult(value=None, error=str(exc))
+            value = probes[key].value
             log(f"probe {label}: " + ("failed" if value is None else f"mean eval return after the mask {value:.1f}"))
-    baseline = probes.get("_none") if probes.get("_none", {}).get("value") is not None else None
-    order = [r["name"] for r in ranked]
-    probed = [n for n in top if probes[n]["value"] is not None]
+    baseline = probes["_none"] if "_none" in probes and probes["_none"].value is not None else None
+    order = [r.name for r in ranked]
+    probed = [n for n in top if probes[n].value is not None]
     how = "score"
     if probed:
-        best = max(probed, key=lambda n: probes[n]["value"])
+        best = max(probed, key=lambda n: probes[n].value)
         if best != order[0] and (order[0] not in probed or clearly_better(probes[best], probes[order[0]])):
             order.remove(best)
             order.insert(0, best)
             how = "probe"
-    by_name = {r["name"]: r for r in ranked}
+    by_name = {r.name: r for r in ranked}
     ranking = []
     for position, name in enumerate(order, 1):
-        entry = {"position": position, "name": name, "score": by_name[name]["score"], "score_rank": by_name[name]["rank"]}
+        entry = RankingEntry(position=position, name=name, score=by_name[name].score, score_rank=by_name[name].rank)
         if name in probes:
             p = probes[name]
-            entry["probe_value"] = p["value"]
-            entry["probe_stderr"] = p.get("stderr")
-            entry["probe_error"] = p.get("error")
-            if baseline is not None and p["value"] is not None:
-                entry["vs_baseline"] = (
+            entry.probe_value, entry.probe_stderr, entry.probe_error = p.value, p.stderr, p.error
+            if baseline is not None and p.value is not None:
+                entry.vs_baseline = (
                     "better" if clearly_better(p, baseline) else "worse" if clearly_better(baseline, p) else "within noise"
                 )
         ranking.append(entry)
     chosen = order[0]
-    result = {
-        "env_id": meta["env_id"], "chosen": chosen, "chosen_by": how, "ranking": ranking,
-        "probe_settings": {**settings, "top_k": probe_top_k, "td3_script": str(td3_script or default_td3_script())} if top else None,
-        "baseline_probe_value": baseline["value"] if baseline else None, "probes": probes, "score_definition": summary["score_definition"],
-        "installed": None, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    worse = [e["name"] for e in ranking if e.get("vs_baseline") == "worse"]
+    result = Selection(
+        env_id=meta.env_id, chosen=chosen, chosen_by=how, ranking=ranking,
+        probe_settings=ProbeSettings(
+            steps=probe_steps, seed=probe_seed, eval_episodes=probe_eval_episodes, td3_script=str(script), top_k=probe_top_k,
+        ) if top else None,
+        baseline_probe_value=baseline.value if baseline else None, probes=probes,
+        score_definition=summary.score_definition, time=timestamp(),
+    )
+    worse = [e.name for e in ranking if e.vs_baseline == "worse"]
     if worse:
-        result["warning"] = (
+        result.warning = (
             f"clearly worse than no mask after {probe_steps} probe steps: {', '.join(worse)}; such a prior may hurt "
             f"early learning, or the probe may be too short for the learner to recover from the mask (try --probe-steps)"
         )
-        log(f"warning: {result['warning']}")
+        log(f"warning: {result.warning}")
     if install:
         target = install_prior(run, chosen, install_dir, force, chosen_by=f"chosen by `camel-gym select` ({how})")
-        result["installed"] = str(target)
+        result.installed = str(target)
         log(f"installed {chosen} as {target}")
-    write_json(folder / "selection.json", result)
+    result.write(folder / "selection.json")
     write_atomic(folder / "selection.md", selection_table(result) + "\n")
     return result
 
 
-def selection_table(result: dict[str, Any]) -> str:
+def selection_table(result: Selection) -> str:
     """``selection.json`` as Markdown: the final order, and what decided it."""
     lines = ["| position | candidate | score (rank) | probe: eval return after the mask | vs no-mask baseline |", "|---|---|---|---|---|"]
-    for e in result["ranking"]:
-        probe_cell = "-"
-        if "probe_value" in e:
-            probe_cell = "failed" if e.get("probe_error") else f"{e['probe_value']:.1f} ± {e['probe_stderr']:.1f}"
-        beats = e.get("vs_baseline", "-")
-        lines.append(f"| {e['position']} | {e['name']} | {e['score']:.2f} ({e['score_rank']}) | {probe_cell} | {beats} |")
-    base = result.get("baseline_probe_value")
+    for e in result.ranking:
+        if e.probe_error is not None:
+            probe_cell = "failed"
+        elif e.probe_value is not None:
+            probe_cell = f"{e.probe_value:.1f} ± {e.probe_stderr:.1f}"
+        else:  # not probed, or a probe without an evaluation after the mask
+            probe_cell = "-"
+        lines.append(f"| {e.position} | {e.name} | {e.score:.2f} ({e.score_rank}) | {probe_cell} | {e.vs_baseline or '-'} |")
+    base = result.baseline_probe_value
     lines.append("")
-    lines.append(f"Chosen: **{result['chosen']}**, by {result['chosen_by']}." + (f" No-mask baseline probe: {base:.1f}." if base is not None else ""))
-    if result.get("warning"):
-        lines.append(f"\nWarning: {result['warning']}.")
+    lines.append(f"Chosen: **{result.chosen}**, by {result.chosen_by}." + (f" No-mask baseline probe: {base:.1f}." if base is not None else ""))
+    if result.warning:
+        lines.append(f"\nWarning: {result.warning}.")
     return "\n".join(lines)
