@@ -15,7 +15,15 @@ import pytest
 from PIL import Image
 
 from camel_gym.pipeline import render, report
-from camel_gym.records import CandidateStatus, write_json
+from camel_gym.records import (
+    CandidateStatus,
+    EvaluationRow,
+    EvaluationSummary,
+    ProbeResult,
+    RankingEntry,
+    Selection,
+    write_json,
+)
 
 ENV_ID = "Hopper-v4"
 # tiny clips keep this fast: 60 steps, frames 0, 4, ..., 60
@@ -38,62 +46,52 @@ REJECTED = "import os\ndef policy(obs):\n    return obs[:3]\n"  # valid when gen
 EVIL = 'bad code <script>alert("pwned")</script> & more'
 
 
-def _candidate(run: Path, name: str, status: str, code: str | None = None, error: str | None = None) -> None:
-    folder = run / "candidates" / name
-    folder.mkdir(parents=True)
-    if code is not None:
-        (folder / "policy.py").write_text(code)
-    policy = str(folder / "policy.py") if status == "valid" else None
-    CandidateStatus(name=name, status=status, attempts=1, error=error, policy=policy).write(folder / "status.json")
+# the fake run these tests render: its candidates by outcome (built by conftest's make_run) ...
+CANDIDATES = {
+    "valid": {"c00": PD, "c01": FLAKY, "c03": REJECTED},
+    "invalid": {"c02": EVIL},
+    "interrupted": ["c04"],  # no status.json: counts as request_failed
+}
+# ... and what evaluate and select would have written for it
+_RANKED = {"status": "valid", "return_std": 3.0, "length_mean": 1000.0, "forward_p25": 0.1, "failure_rate": 0.0,
+           "saturation": 0.25, "prior_error_rate": 0.0}
+EVALUATION = EvaluationSummary(
+    env_id=ENV_ID, episodes=10, seed=0, seconds=1.0,
+    score_definition="SCORE-DEF: mean forward progress, minus a penalty for falls",
+    candidates=[
+        EvaluationRow(name="c01", rank=1, score=1.5, return_mean=321.0, forward_mean=0.4, **_RANKED),
+        EvaluationRow(name="c00", rank=2, score=1.25, return_mean=300.0, forward_mean=None, **_RANKED),
+        EvaluationRow(name="c02", status="invalid", error=EVIL),
+        EvaluationRow(name="c03", status="invalid", error="PolicyRejected: import of os"),
+        EvaluationRow(name="c04", status="request_failed", error="no reply"),
+    ],
+)
+SELECTION = Selection(
+    env_id=ENV_ID, chosen="c01", chosen_by="probe", baseline_probe_value=210.0, score_definition="SCORE-DEF",
+    time="2025-01-01T00:00:00+0000", probes={"c01": ProbeResult(value=512.25, stderr=20.0)},
+    ranking=[
+        RankingEntry(position=1, name="c01", score=1.5, score_rank=1, probe_value=512.25, probe_stderr=20.0,
+                     vs_baseline="better"),
+        RankingEntry(position=2, name="c00", score=1.25, score_rank=2),
+    ],
+)
 
 
-def make_run(root: Path, evaluation: bool = True) -> Path:
-    run = root / "run"
-    run.mkdir()
-    meta = {
-        "env_id": ENV_ID, "model": "test-model", "prompt_sha256": "ab" * 32, "endpoint_host": "llm.example",
-        "temperature": 0.8, "n": 5, "max_repairs": 2, "env_kwargs": {}, "created": "2025-01-01T00:00:00+0000",
-        "statuses": {"c00": "valid", "c01": "valid", "c02": "invalid", "c03": "valid", "c04": "request_failed"},
-    }
-    write_json(run / "meta.json", meta)
-    _candidate(run, "c00", "valid", PD)
-    _candidate(run, "c01", "valid", FLAKY)
-    _candidate(run, "c02", "invalid", error=EVIL)
-    _candidate(run, "c03", "valid", REJECTED)
-    (run / "candidates" / "c04").mkdir()  # interrupted: no status.json, counts as request_failed
-    if evaluation:
-        (run / "evaluation").mkdir()
-        ranked = {"status": "valid", "error": None, "return_std": 3.0, "length_mean": 1000.0, "forward_p25": 0.1,
-                  "failure_rate": 0.0, "saturation": 0.25, "prior_error_rate": 0.0}
-        write_json(run / "evaluation" / "summary.json", {
-            "env_id": ENV_ID, "episodes": 10, "seed": 0, "seconds": 1.0,
-            "score_definition": "SCORE-DEF: mean forward progress, minus a penalty for falls",
-            "candidates": [
-                {"name": "c01", "rank": 1, "score": 1.5, "return_mean": 321.0, "forward_mean": 0.4, **ranked},
-                {"name": "c00", "rank": 2, "score": 1.25, "return_mean": 300.0, "forward_mean": None, **ranked},
-                {"name": "c02", "status": "invalid", "error": EVIL, "rank": None},
-                {"name": "c03", "status": "invalid", "error": "PolicyRejected: import of os", "rank": None},
-                {"name": "c04", "status": "request_failed", "error": "no reply", "rank": None},
-            ],
-        })
-        (run / "selection").mkdir()
-        write_json(run / "selection" / "selection.json", {
-            "env_id": ENV_ID, "chosen": "c01", "chosen_by": "probe", "baseline_probe_value": 210.0, "installed": None,
-            "score_definition": "SCORE-DEF", "time": "2025-01-01T00:00:00+0000",
-            "probes": {"c01": {"value": 512.25, "stderr": 20.0}},
-            "ranking": [
-                {"position": 1, "name": "c01", "score": 1.5, "score_rank": 1, "probe_value": 512.25,
-                 "probe_stderr": 20.0, "probe_error": None, "vs_baseline": "better"},
-                {"position": 2, "name": "c00", "score": 1.25, "score_rank": 2},
-            ],
-        })
-    return run
+@pytest.fixture(scope="session")
+def fake_run(make_run):
+    """``fake_run(root, evaluation=True)``: the fake run in ``root/run``, evaluated and selected or not."""
+
+    def build(root: Path, evaluation: bool = True) -> Path:
+        done = {"evaluation": EVALUATION, "selection": SELECTION} if evaluation else {}
+        return make_run(root, env_id=ENV_ID, **CANDIDATES, **done)
+
+    return build
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def rendered(tmp_path_factory: pytest.TempPathFactory, fake_run) -> Path:
     """One fake run, rendered once; tests that change it work on a copy."""
-    run = make_run(tmp_path_factory.mktemp("render"))
+    run = fake_run(tmp_path_factory.mktemp("render"))
     render.render_run(run, progress=False, log=lambda _: None, **SMALL)
     return run
 
@@ -165,7 +163,7 @@ def test_resume_skips_and_settings_change_rerenders(copy: Path, monkeypatch: pyt
     assert calls == ["c00", "c03"]
 
 
-def test_render_candidate_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_render_candidate_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_run) -> None:
     policy = tmp_path / "policy.py"
     policy.write_text(PD)
     with pytest.raises(ValueError, match="format"):
@@ -176,7 +174,7 @@ def test_render_candidate_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(RuntimeError, match="pip install imageio-ffmpeg"):
         render.render_candidate(policy, ENV_ID, tmp_path / "clip.mp4")
     with pytest.raises(RuntimeError, match="pip install imageio-ffmpeg"):
-        render.render_run(make_run(tmp_path), fmt="mp4", progress=False, log=lambda _: None)
+        render.render_run(fake_run(tmp_path), fmt="mp4", progress=False, log=lambda _: None)
     assert not list(tmp_path.glob("clip*"))
 
 
@@ -208,8 +206,8 @@ def test_report(rendered: Path) -> None:
     assert page.index('data-candidate="c01"') < page.index('data-candidate="c00"') < page.index('data-candidate="c02"')
 
 
-def test_report_without_evaluation(tmp_path: Path) -> None:
-    run = make_run(tmp_path, evaluation=False)
+def test_report_without_evaluation(tmp_path: Path, fake_run) -> None:
+    run = fake_run(tmp_path, evaluation=False)
     page = report.write_report(run).read_text()
     assert "not evaluated yet: run <code>camel-gym evaluate</code>" in page and '<table class="metrics">' not in page
     assert "not rendered yet" in page and 'class="candidate selected"' not in page
@@ -332,9 +330,9 @@ class _Dom(HTMLParser):
                 self.title += data
 
 
-def _hostile_run(root: Path) -> Path:
+def _hostile_run(root: Path, fake_run) -> Path:
     """A run whose every LLM-made (or LLM-influenced) text carries PAYLOAD."""
-    run = make_run(root)
+    run = fake_run(root)
     meta = json.loads((run / "meta.json").read_text())
     write_json(run / "meta.json", {**meta, "model": PAYLOAD})
     valid = run / "candidates" / "c00"
@@ -359,8 +357,8 @@ def _hostile_run(root: Path) -> Path:
     return run
 
 
-def test_report_escapes_llm_output(tmp_path: Path) -> None:
-    page = report.write_report(_hostile_run(tmp_path)).read_text()
+def test_report_escapes_llm_output(tmp_path: Path, fake_run) -> None:
+    page = report.write_report(_hostile_run(tmp_path, fake_run)).read_text()
     assert "<script>document" not in page and "<img src=x" not in page and "onerror=" not in page.replace("onerror=&#34;", "")
     escaped = str(markupsafe.escape(PAYLOAD))
     # the error of c02 and c03's render, the model, the score definition, the warning, the code, the reply
@@ -369,8 +367,8 @@ def test_report_escapes_llm_output(tmp_path: Path) -> None:
     assert 'src="render/&#34;&gt;&lt;img src=x onerror=' in page  # a hostile clip name stays inside its attribute
 
 
-def test_report_runs_no_injected_script_in_browser(tmp_path: Path) -> None:
-    run = _hostile_run(tmp_path)
+def test_report_runs_no_injected_script_in_browser(tmp_path: Path, fake_run) -> None:
+    run = _hostile_run(tmp_path, fake_run)
     dom = _Dom()
     dom.feed(_dom(report.write_report(run), tmp_path / "profile"))
     assert dom.title == "camel-gym run: Hopper-v4"
@@ -388,10 +386,10 @@ def test_report_runs_no_injected_script_in_browser(tmp_path: Path) -> None:
     assert dom.title == "pwned" and dom.marked and dom.marked[0][0] == "html"
 
 
-def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_run) -> None:
     from camel_gym.pipeline.cli import main
 
-    run = make_run(tmp_path, evaluation=False)
+    run = fake_run(tmp_path, evaluation=False)
     args = ["render", "--run-dir", str(run), "--no-progress", *(f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items())]
     assert main(args) == 0
     assert f"report: {run / 'report.html'}" in capsys.readouterr().out
