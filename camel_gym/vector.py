@@ -167,6 +167,15 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
 class VectorBoundsObservation(VectorWrapper):
     """Appends each sub-env's bounds in force and mask flag: ``[obs, lower, upper, flag]`` per row.
 
+    Example:
+        >>> import gymnasium as gym
+        >>> from camel_gym import LLMBoundsWrapper
+        >>> from camel_gym.vector import VectorBoundsObservation
+        >>> envs = gym.make_vec("Pendulum-v1", num_envs=2, wrappers=[lambda e: LLMBoundsWrapper(e, lambda o: [0.0], bias=0.5)])
+        >>> obs, _ = VectorBoundsObservation(envs).reset(seed=0)
+        >>> obs.shape, obs[0, 3:].tolist()
+        ((2, 6), [-1.0, 1.0, 1.0])
+
     Change logs:
      * v0.1.0 - Initially added
      * v0.2.0 - Rows that a partial reset leaves alone keep their bounds; checks finite bounds
@@ -203,6 +212,17 @@ class VectorBoundsObservation(VectorWrapper):
 
 class VectorNormalizedMaskedAction(VectorWrapper):
     """Actions in [-1, 1]^(num_envs x d), each row mapped into its sub-env's bounds in force.
+
+    Example:
+        >>> import gymnasium as gym
+        >>> import numpy as np
+        >>> from camel_gym import LLMBoundsWrapper
+        >>> from camel_gym.vector import VectorNormalizedMaskedAction
+        >>> envs = gym.make_vec("Pendulum-v1", num_envs=2, wrappers=[lambda e: LLMBoundsWrapper(e, lambda o: [1.0], bias=0.25)])
+        >>> envs = VectorNormalizedMaskedAction(envs)
+        >>> _ = envs.reset(seed=0)
+        >>> envs.step(np.array([[-1.0], [1.0]]))[4]["env_action"].tolist()
+        [[0.5], [1.5]]
 
     Change logs:
      * v0.1.0 - Initially added
