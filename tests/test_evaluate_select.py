@@ -247,3 +247,31 @@ def test_an_interrupted_probe_resumes_from_its_checkpoint(tmp_path, monkeypatch)
         selection.probe("Hopper-v4", "llm", out, policy="p.py", steps=800, td3_script=Path(selection.__file__))
     assert "--resume" not in commands[0] and commands[0][commands[0].index("--total-timesteps") + 1] == "800"
     assert (killed_later / "summary.json").exists()
+
+
+def test_prior_table_rewrites_only_the_marked_table(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- prior-table:begin -->\nold\n<!-- prior-table:end -->\noutro\n")
+    assert main(["prior-table", "--episodes", "1", "--write-readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "old" not in text
+    assert "| `hopper_v4.py` on Hopper-v4 |" in text and "| random on Ant-v4 |" in text
+    assert "seeds 0..0" in text and "`camel-gym prior-table --write-readme llm_policies/README.md`" in text
+    assert "| random on Walker2d-v4 |" in capsys.readouterr().out
+    # no markers: an error before minutes of evaluation, and the file is left alone
+    readme.write_text("no markers")
+    assert main(["prior-table", "--write-readme", str(readme)]) == 2
+    assert "no <!-- prior-table:begin --> ... <!-- prior-table:end --> markers" in capsys.readouterr().err
+    assert readme.read_text() == "no markers"
+
+
+def test_the_moved_evaluate_names_still_import_with_a_warning():
+    import camel_gym.pipeline.evaluate as stage
+
+    with pytest.warns(DeprecationWarning, match="camel_gym.pipeline.evaluate.evaluate_run"):
+        from camel_gym.evaluation import evaluate_run as old
+    assert old is stage.evaluate_run
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        import camel_gym.evaluation
+
+        camel_gym.evaluation.nothing  # noqa: B018

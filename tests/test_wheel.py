@@ -4,7 +4,7 @@ The wheel is built from a copy of the sources, installed into a fresh virtual en
 outside the repository (its dependencies from the package registry; no torch: the wrappers do
 not need it), and used from a folder outside the repository: the quick start with the shipped
 prior found through the package, ``camel-gym --help``, and the td3_camel.py that ``camel-gym
-select``'s probes run. About a minute; deselect it with ``-m "not wheel"`` while iterating.
+select``'s probes run. About 30 s with a warm pip cache; deselect it with ``-m "not wheel"`` while iterating.
 """
 
 from __future__ import annotations
