@@ -135,7 +135,7 @@ class RecordError(ValueError):
     """A file of a run directory does not hold the record it should (not JSON, or other fields)."""
 
 
-R = TypeVar("R", bound="_Record")
+_R = TypeVar("_R", bound="_Record")
 
 
 def _json_key(name: str) -> str:
@@ -164,7 +164,7 @@ class _Record:
         return {_json_key(f.name): _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
 
     @classmethod
-    def from_dict(cls: type[R], data: Any, *, where: str = "") -> R:
+    def from_dict(cls: type[_R], data: Any, *, where: str = "") -> _R:
         """The record ``data`` holds; ``where`` (a file name) goes into the error.
 
         Raises:
@@ -205,7 +205,7 @@ class _Record:
         return strict_json(self.to_dict(), indent)
 
     @classmethod
-    def from_json(cls: type[R], text: str, *, where: str = "") -> R:
+    def from_json(cls: type[_R], text: str, *, where: str = "") -> _R:
         """The record in JSON ``text``.
 
         Raises:
@@ -222,7 +222,7 @@ class _Record:
         write_json(path, self)
 
     @classmethod
-    def read(cls: type[R], path: str | Path) -> R:
+    def read(cls: type[_R], path: str | Path) -> _R:
         """The record in the file ``path``.
 
         Raises:
