@@ -65,6 +65,18 @@ __all__ = [
     "timestamp",
     "write_atomic",
     "write_json",
+    # training runs (cleanrl_scripts/td3_camel.py)
+    "TRAINING_ARGS_JSON",
+    "TRAINING_EVAL_COLUMNS",
+    "TRAINING_EVAL_CSV",
+    "TRAINING_SUMMARY_JSON",
+    "TrainingEvalRow",
+    "TrainingSummary",
+    "append_eval_row",
+    "read_eval_csv",
+    "read_run_args",
+    "read_summary",
+    "write_eval_csv",
 ]
 
 #: How every record stamps a time (``created``, ``rendered_at``, ...): ISO 8601 local time with its UTC offset.
@@ -469,3 +481,165 @@ def candidates(run_dir: str | Path) -> list[CandidateStatus]:
                 name=folder.name, status="request_failed", attempts=0, error="generation did not finish; re-run generate",
             ))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Training runs (cleanrl_scripts/td3_camel.py)
+#
+# One run is runs/{env_id}__td3_camel__{masking}__{seed}__{time}/ with
+#   args.json            the script's arguments (strict JSON; --resume reads them back)
+#   eval.csv             one TrainingEvalRow per evaluation, columns TRAINING_EVAL_COLUMNS
+#   summary.json         TrainingSummary, when the run finished
+#   checkpoint.pt, events.out.tfevents.*, td3_camel.cleanrl_model, videos/   (torch, TensorBoard, video)
+
+import csv  # noqa: E402  (imported here, with the only section that uses them)
+import io  # noqa: E402
+
+TRAINING_ARGS_JSON = "args.json"
+TRAINING_EVAL_CSV = "eval.csv"
+TRAINING_SUMMARY_JSON = "summary.json"
+
+
+@dataclass(kw_only=True)
+class TrainingEvalRow(_Record):
+    """One evaluation of a training run: a row of ``eval.csv``.
+
+    ``return_*`` and ``length_mean`` come from ``episodes`` seeded episodes of the deterministic
+    actor with no mask and no noise (the paper's evaluation). ``masked_return_mean`` is the same
+    actor inside the prior's mask (always applied, no noise): None for ``--masking none``, with
+    ``--no-eval-masked``, and in rows written before the column existed. ``wall_seconds`` counts
+    from the run's start, across resumes.
+    """
+
+    global_step: int
+    return_mean: float
+    return_std: float
+    length_mean: float
+    episodes: int
+    wall_seconds: float
+    masked_return_mean: float | None = None
+
+
+#: The columns of ``eval.csv``, in order: the fields of :class:`TrainingEvalRow`.
+TRAINING_EVAL_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TrainingEvalRow))
+_EVAL_FORMATS = {"return_mean": "{:.3f}", "return_std": "{:.3f}", "length_mean": "{:.1f}",
+                 "wall_seconds": "{:.1f}", "masked_return_mean": "{:.3f}"}
+_EVAL_TYPES = {"global_step": int, "episodes": int}
+
+
+def _eval_csv_line(row: TrainingEvalRow) -> list[str]:
+    values = row.to_dict()
+    return ["" if values[c] is None else _EVAL_FORMATS.get(c, "{}").format(values[c]) for c in TRAINING_EVAL_COLUMNS]
+
+
+def read_eval_csv(run_dir: str | Path) -> list[TrainingEvalRow]:
+    """The evaluations of a training run, in order; ``[]`` when it has no ``eval.csv`` (yet).
+
+    A file written before a column existed reads with that column's default (None).
+
+    Example:
+        >>> import tempfile
+        >>> run = Path(tempfile.mkdtemp())
+        >>> append_eval_row(run, TrainingEvalRow(global_step=10000, return_mean=812.5, return_std=40.2,
+        ...                                      length_mean=301.0, episodes=10, wall_seconds=95.0))
+        >>> print((run / "eval.csv").read_text().strip())
+        global_step,return_mean,return_std,length_mean,episodes,wall_seconds,masked_return_mean
+        10000,812.500,40.200,301.0,10,95.0,
+        >>> read_eval_csv(run)[0].masked_return_mean is None
+        True
+
+    Raises:
+        RecordError: the file lacks a column that has no default, or has one the row does not know.
+    """
+    path = Path(run_dir) / TRAINING_EVAL_CSV
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            values = {key: None if text == "" else _EVAL_TYPES.get(key, float)(text) for key, text in row.items()}
+        except (TypeError, ValueError) as exc:
+            raise RecordError(f"{path}, line {line}: not a number ({exc})") from None
+        out.append(TrainingEvalRow.from_dict(values, where=f"{path}, line {line}"))
+    return out
+
+
+def write_eval_csv(run_dir: str | Path, rows: list[TrainingEvalRow]) -> None:
+    """Replace ``eval.csv`` with ``rows`` under the current columns, atomically (a resumed run
+    drops the rows logged after its checkpoint, and an older file gains the new columns)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(TRAINING_EVAL_COLUMNS)
+    writer.writerows(_eval_csv_line(row) for row in rows)
+    write_atomic(Path(run_dir) / TRAINING_EVAL_CSV, buffer.getvalue())
+
+
+def append_eval_row(run_dir: str | Path, row: TrainingEvalRow) -> None:
+    """Add one evaluation to ``eval.csv``, starting the file (or, when an older version wrote it,
+    bringing its columns up to date) first."""
+    path = Path(run_dir) / TRAINING_EVAL_CSV
+    header = ",".join(TRAINING_EVAL_COLUMNS)
+    if not path.is_file() or path.read_text(encoding="utf-8").split("\n", 1)[0] != header:
+        write_eval_csv(run_dir, read_eval_csv(run_dir))
+    with path.open("a", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerow(_eval_csv_line(row))
+
+
+@dataclass(kw_only=True)
+class TrainingSummary(_Record):
+    """``summary.json`` of a training run, written when it finished.
+
+    ``last_eval_return`` and ``last_masked_eval_return`` are None when no such evaluation ran
+    (``--eval-every 0``, ``--masking none``). The speed fields cover the last process's learning
+    phase (None when it had none): steps/s once updates run, and the share of that time spent
+    inside TD3 updates (the rest is env, prior, action, replay, logging and evaluation).
+    """
+
+    env_id: str
+    masking: str
+    seed: int
+    total_timesteps: int
+    last_eval_return: float | None
+    last_masked_eval_return: float | None = None
+    episodes: int
+    prior_errors: int
+    wall_seconds: float | None = None  # from the run's start, across resumes
+    learning_steps_per_second: float | None
+    update_share_of_learning_time: float | None
+    replay_buffer_bytes: int
+    device: str
+    torch_threads: int
+
+
+def read_summary(run_dir: str | Path) -> TrainingSummary:
+    """``summary.json`` of a finished training run.
+
+    Raises:
+        FileNotFoundError: the run has not finished (or ``run_dir`` is not a run).
+        RecordError: the file does not hold a TrainingSummary.
+    """
+    path = Path(run_dir) / TRAINING_SUMMARY_JSON
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} has no {TRAINING_SUMMARY_JSON}: the run has not finished, or it is not a td3_camel.py run")
+    return TrainingSummary.read(path)
+
+
+def read_run_args(run_dir: str | Path) -> dict[str, Any]:
+    """``args.json`` of a training run: the td3_camel.py arguments it was started (or last resumed) with.
+
+    Raises:
+        FileNotFoundError: ``run_dir`` holds no ``args.json``.
+        RecordError: the file is not a JSON object.
+    """
+    path = Path(run_dir) / TRAINING_ARGS_JSON
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} has no {TRAINING_ARGS_JSON}, so it is not a td3_camel.py run directory")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise RecordError(f"{path}: expected a JSON object of arguments, got {type(data).__name__}")
+    return data
