@@ -24,6 +24,7 @@ import tyro
 
 from camel_gym.evaluation import EVAL_EPISODES, EVAL_SEED
 from camel_gym.pipeline.client import LLMConfig, LLMError
+from camel_gym.sweep.commands import Report, Sweep, run_report, run_sweep_command
 
 
 @dataclass
@@ -242,7 +243,8 @@ def run_prior_table(args: PriorTable) -> int:
 def main(argv: list[str] | None = None) -> int:
     stages = {"generate": (Generate, run_generate), "evaluate": (Evaluate, run_evaluate),
               "select": (Select, run_select), "render": (Render, run_render),
-              "prior-table": (PriorTable, run_prior_table)}
+              "prior-table": (PriorTable, run_prior_table),
+              "sweep": (Sweep, run_sweep_command), "report": (Report, run_report)}
     command = tyro.extras.subcommand_cli_from_dict({name: cls for name, (cls, _) in stages.items()}, args=argv, prog="camel-gym")
     for cls, run in stages.values():
         if isinstance(command, cls):

@@ -1,0 +1,229 @@
+"""``camel-gym report SWEEP``: a sweep's evaluations as a tidy CSV, learning curves and tables.
+
+Everything is read from the trials' own files (``eval.csv`` of each run directory) through the
+sweep's manifest, and written to ``SWEEP/report/``:
+
+- ``evals.csv``: one row per evaluation of every trial (env, variant, settings, seed, step,
+  return mean and std, and the masked evaluation's return where the run made one);
+- ``curves_<env>.png``: per variant the mean evaluation return over seeds with a 95 %
+  bootstrap band, at the steps every seed of that variant has reached;
+- ``summary.md``: per env a table at fixed steps and for the area under the curve (the mean
+  return over evaluations): interquartile mean with a 95 % bootstrap interval and the
+  probability of improvement over the baseline variant (``camel_gym.sweep.stats``), the sweep
+  command, and every trial that is missing, unfinished or failed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from camel_gym.records import write_atomic
+from camel_gym.sweep.run import MANIFEST, trial_run_dir
+from camel_gym.sweep.stats import iqm, mean_with_ci, probability_of_improvement
+
+__all__ = ["ReportOutcome", "report"]
+
+TIDY_COLUMNS = ["env_id", "variant", "settings", "label", "seed", "step", "return_mean", "return_std", "masked_return_mean", "trial"]
+
+
+@dataclass
+class ReportOutcome:
+    """Where the report's files are, and what it could not include."""
+
+    out_dir: Path
+    csv: Path
+    figures: list[Path] = field(default_factory=list)
+    summary: Path | None = None
+    incomplete: list[str] = field(default_factory=list)
+
+
+def _read_evals(run: Path) -> list[dict[str, str]]:
+    path = run / "eval.csv"
+    if not path.is_file():
+        return []
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _collect(sweep_dir: Path, manifest: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    rows, trials = [], {}
+    for name, entry in sorted(manifest["trials"].items()):
+        run = trial_run_dir(sweep_dir / entry["folder"])
+        finished = run is not None and (run / "summary.json").is_file()
+        trials[name] = {**entry, "finished": finished}
+        for r in _read_evals(run) if run is not None else []:
+            rows.append({
+                "env_id": entry["env_id"], "variant": entry["variant"],
+                "settings": ";".join(f"{k}={v}" for k, v in sorted(entry["settings"].items())),
+                "label": entry["label"], "seed": entry["seed"], "step": int(r["global_step"]),
+                "return_mean": float(r["return_mean"]), "return_std": float(r["return_std"]),
+                "masked_return_mean": float(r["masked_return_mean"]) if r.get("masked_return_mean") not in (None, "") else None,
+                "trial": name,
+            })
+    return rows, trials
+
+
+def _curves(rows: list[dict[str, Any]]) -> dict[str, dict[int, dict[int, float]]]:
+    """label -> seed -> step -> unmasked eval return."""
+    out: dict[str, dict[int, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    for r in rows:
+        out[r["label"]][r["seed"]][r["step"]] = r["return_mean"]
+    return out
+
+
+def _common_steps(by_seed: dict[int, dict[int, float]]) -> list[int]:
+    steps = None
+    for curve in by_seed.values():
+        steps = set(curve) if steps is None else steps & set(curve)
+    return sorted(steps or ())
+
+
+def _auc(curve: dict[int, float], steps: list[int]) -> float:
+    """The mean return over the evaluations at ``steps`` (the area under the curve per step)."""
+    if len(steps) < 2:
+        return float(curve[steps[0]]) if steps else float("nan")
+    return float(np.trapezoid([curve[s] for s in steps], steps) / (steps[-1] - steps[0]))
+
+
+def _plot(env_id: str, curves: dict[str, dict[int, dict[int, float]]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
+    for label, by_seed in sorted(curves.items(), key=lambda kv: (kv[0] != "none", kv[0])):
+        steps = _common_steps(by_seed)
+        if not steps:
+            continue
+        estimates = [mean_with_ci([by_seed[seed][s] for seed in by_seed], seed=s) for s in steps]
+        mean = [e.value for e in estimates]
+        line, = ax.plot(steps, mean, label=f"{label} (n={len(by_seed)})")
+        low, high = np.array([e.low for e in estimates]), np.array([e.high for e in estimates])
+        # no band where it cannot be estimated (one seed, or all seeds equal)
+        ax.fill_between(steps, low, high, where=np.isfinite(low), color=line.get_color(), alpha=0.2, linewidth=0)
+    ax.set_title(f"{env_id}: evaluation return (deterministic actor, no mask)")
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("mean return over eval episodes")
+    ax.grid(alpha=0.3)
+    ax.legend(title="mean over seeds, 95% bootstrap CI", fontsize=8, title_fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _k(step: int) -> str:
+    """``100000`` -> ``100k``, ``1500`` -> ``1.5k``."""
+    return f"{step / 1000:g}k"
+
+
+def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], baseline: str) -> tuple[list[str], list[str]]:
+    """Markdown lines of one env's table, and notes on unequal seed sets."""
+    header = ["variant", "seeds", *(f"IQM at {_k(s)}" for s in at_steps), "IQM of AUC"]
+    has_baseline = baseline in curves
+    if has_baseline:
+        header += [f"P(> {baseline}) at {_k(at_steps[-1])}", f"P(> {baseline}) AUC"] if at_steps else [f"P(> {baseline}) AUC"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    notes = []
+
+    def at(by_seed, step):
+        return [by_seed[seed][step] for seed in sorted(by_seed) if step in by_seed[seed]]
+
+    def aucs(by_seed):
+        steps = _common_steps(by_seed)
+        return [_auc(by_seed[seed], steps) for seed in sorted(by_seed)] if steps else []
+
+    base = curves.get(baseline, {})
+    for label, by_seed in sorted(curves.items(), key=lambda kv: (kv[0] != baseline, kv[0])):
+        cells = [f"`{label}`", str(len(by_seed))]
+        for step in at_steps:
+            values = at(by_seed, step)
+            cells.append(iqm(values, seed=step).text() if values else "–")
+            if values and len(values) < len(by_seed):
+                notes.append(f"`{label}` at {_k(step)}: {len(values)} of {len(by_seed)} seeds have reached it")
+        cells.append(iqm(aucs(by_seed)).text() if by_seed else "–")
+        if has_baseline:
+            if label == baseline:
+                cells += ["–"] * (2 if at_steps else 1)
+            else:
+                if at_steps:
+                    x, y = at(by_seed, at_steps[-1]), at(base, at_steps[-1])
+                    cells.append(probability_of_improvement(x, y).text(2) if x and y else "–")
+                cells.append(probability_of_improvement(aucs(by_seed), aucs(base)).text(2))
+                if set(by_seed) != set(base):
+                    notes.append(f"`{label}` has seeds {sorted(by_seed)}, `{baseline}` has {sorted(base)}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines, notes
+
+
+def report(sweep_dir: str | Path, *, at_steps: list[int] | None = None, baseline: str = "none") -> ReportOutcome:
+    """Write ``SWEEP/report/`` (``evals.csv``, a figure per env, ``summary.md``) and return where.
+
+    ``at_steps`` default: 100k and 200k steps where the runs reach them, and the grid's last step.
+
+    Raises:
+        FileNotFoundError: ``sweep_dir`` holds no ``sweep.json`` (it is not a sweep's folder).
+    """
+    sweep_dir = Path(sweep_dir)
+    if not (sweep_dir / MANIFEST).is_file():
+        raise FileNotFoundError(
+            f"{sweep_dir} is not a sweep directory (no {MANIFEST}); make one with `camel-gym sweep --sweep-dir {sweep_dir} ...`"
+        )
+    manifest = json.loads((sweep_dir / MANIFEST).read_text())
+    out_dir = sweep_dir / "report"
+    out_dir.mkdir(exist_ok=True)
+    rows, trials = _collect(sweep_dir, manifest)
+    outcome = ReportOutcome(out_dir=out_dir, csv=out_dir / "evals.csv")
+    with outcome.csv.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=TIDY_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+    total = manifest["grid"].get("total_timesteps")
+    md = ["# Sweep results", ""]
+    if manifest.get("command"):
+        md += ["Made by:", "", "```bash", manifest["command"], f"camel-gym report {sweep_dir}", "```", ""]
+    md += [
+        "Each number is over seeds: the interquartile mean (IQM) of the trials' unmasked evaluation return "
+        "(the deterministic actor, no mask, no noise) with a 95% percentile-bootstrap interval; AUC is the mean "
+        f"evaluation return over training; P(> {baseline}) is the probability that a run of the variant scores "
+        f"higher than a run of `{baseline}` (Mann-Whitney U / nm, 0.5 = no difference). "
+        "Estimators of Agarwal et al. (2021), computed with scipy.", "",
+    ]
+    for env_id in sorted({t["env_id"] for t in trials.values()}):
+        env_rows = [r for r in rows if r["env_id"] == env_id]
+        curves = _curves(env_rows)
+        reached = max((r["step"] for r in env_rows), default=0)
+        steps = at_steps if at_steps is not None else [s for s in (100_000, 200_000) if s < (total or reached) and s <= reached]
+        final = total if total and total <= reached else None
+        if final and final not in steps and at_steps is None:
+            steps = [*steps, final]
+        md += [f"## {env_id}", ""]
+        if curves:
+            figure = out_dir / f"curves_{env_id}.png"
+            _plot(env_id, curves, figure)
+            outcome.figures.append(figure)
+            md += [f"![{env_id} learning curves]({figure.name})", ""]
+            lines, notes = _table(curves, steps, baseline)
+            md += lines + [""]
+            md += [f"- Unequal seeds: {n}" for n in notes] + ([""] if notes else [])
+        else:
+            md += ["No evaluations yet.", ""]
+        missing = [name for name, t in sorted(trials.items()) if t["env_id"] == env_id and not t["finished"]]
+        if missing:
+            outcome.incomplete += missing
+            md += [f"Not finished ({len(missing)} trial(s); their evaluations so far are included above):", ""]
+            for name in missing:
+                error = trials[name].get("error")
+                md.append(f"- `{name}`: {trials[name].get('status', 'pending')}" + (f": {error.splitlines()[0]}" if error else ""))
+            md.append("")
+    outcome.summary = out_dir / "summary.md"
+    write_atomic(outcome.summary, "\n".join(md))
+    return outcome

@@ -1,0 +1,298 @@
+"""Running a grid's trials on Ray: this machine by default, a Ray cluster with ``address``.
+
+Each trial is one ``td3_camel.py`` process, started by a Ray task that asks for
+``cpus_per_trial`` CPUs and gives the script as many torch threads. Nothing is lost:
+
+- a trial that finished (its run directory has ``summary.json``) is never run again;
+- an unfinished one continues from its last checkpoint (``td3_camel.py --resume``);
+- a trial process that dies (``kill -9``, out of memory) fails its task, which Ray retries up to
+  ``max_failures`` times, and the retry resumes from the checkpoint;
+- a trial that fails every time is recorded with its error in ``sweep.json`` while the others
+  go on;
+- when the driver dies, Ray ends its tasks and their trial processes (each dies with the
+  worker that started it); the same command resumes each from its last checkpoint.
+
+On a cluster the sweep directory must be on a file system every node sees at the same path
+(as Ray Tune's storage), and so must ``td3_camel.py`` and the prior files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import json
+import logging
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from camel_gym.records import write_json
+from camel_gym.sweep.grid import Grid, GridError, Trial
+
+__all__ = ["SweepOutcome", "run_sweep", "trial_run_dir", "trial_steps"]
+
+MANIFEST = "sweep.json"
+
+
+def trial_run_dir(trial_dir: Path) -> Path | None:
+    """The run directory ``td3_camel.py`` made inside a trial's folder (None before it started)."""
+    runs = sorted(d for d in trial_dir.glob("*/") if (d / "args.json").is_file())
+    return runs[-1] if runs else None
+
+
+def trial_steps(trial_dir: Path) -> int:
+    """Environment steps a trial has completed, as far as its files show (its last evaluation)."""
+    run = trial_run_dir(trial_dir)
+    if run is None:
+        return 0
+    if (run / "summary.json").is_file():
+        return int(json.loads((run / "summary.json").read_text())["total_timesteps"])
+    eval_csv = run / "eval.csv"
+    if not eval_csv.is_file():
+        return 0
+    lines = eval_csv.read_text().strip().splitlines()
+    return int(lines[-1].split(",")[0]) if len(lines) > 1 else 0
+
+
+def _die_with_parent() -> None:
+    # PR_SET_PDEATHSIG: the trial dies with the Ray worker that started it, so killing the
+    # driver (which ends its workers) never leaves a trial running unsupervised.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+
+
+def _code_version(script: Path) -> dict[str, Any]:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(script.parent), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+    try:
+        return {"git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    except (OSError, subprocess.CalledProcessError):
+        from camel_gym import __version__
+
+        return {"git_commit": None, "git_dirty": None, "camel_gym_version": __version__}
+
+
+def _hardware() -> dict[str, Any]:
+    cpu = platform.processor() or None
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    gpus = None
+    if shutil.which("nvidia-smi"):
+        with contextlib.suppress(OSError, subprocess.CalledProcessError):
+            out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, check=True)
+            gpus = [name.strip() for name in out.stdout.splitlines() if name.strip()] or None
+    return {"host": platform.node(), "cpu": cpu, "cpu_count": os.cpu_count(), "gpus": gpus}
+
+
+class TrialFailed(RuntimeError):
+    """A trial's process exited with an error; the message ends with the tail of its log."""
+
+
+def execute_trial(trial_dir: str, script: str, options: list[str], threads: int) -> dict[str, Any]:
+    """Run (or resume) one trial to the end and return its ``summary.json``; the body of a Ray task.
+
+    Raises:
+        TrialFailed: the script exited non-zero (Ray retries the task; the retry resumes).
+    """
+    folder = Path(trial_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    record_path = folder / "trial.json"
+    record = json.loads(record_path.read_text()) if record_path.is_file() else {"attempts": 0}
+    run = trial_run_dir(folder)
+    if run is not None and (run / "summary.json").is_file():
+        return json.loads((run / "summary.json").read_text())
+    if run is not None and (run / "checkpoint.pt").is_file():
+        command = [sys.executable, script, "--resume", str(run)]
+    else:
+        if run is not None:  # killed before its first checkpoint: nothing in it can be resumed
+            shutil.rmtree(run)
+        command = [sys.executable, script, *options, "--runs-dir", str(folder)]
+    record["attempts"] += 1
+    record.setdefault("starts", []).append({"time": time.time(), "command": command, **_code_version(Path(script)), **_hardware()})
+    write_json(record_path, record)
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    log_path = folder / "log.txt"
+    with log_path.open("a") as log:
+        log.write(f"\n=== attempt {record['attempts']}: {' '.join(command)}\n")
+        log.flush()
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent)
+        write_json(folder / "running.json", {"pid": process.pid, "host": platform.node(), "since": time.time()})
+        try:
+            code = process.wait()
+        finally:
+            (folder / "running.json").unlink(missing_ok=True)
+    run = trial_run_dir(folder)
+    if code != 0 or run is None or not (run / "summary.json").is_file():
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])
+        raise TrialFailed(f"{folder.name}: td3_camel.py exited with {code} (attempt {record['attempts']}); log {log_path}:\n{tail}")
+    return json.loads((run / "summary.json").read_text())
+
+
+@dataclass
+class SweepOutcome:
+    """What a sweep did: finished, failed (with errors) and the manifest's path."""
+
+    finished: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # finished before this run of the sweep
+    manifest: Path | None = None
+
+
+@contextlib.contextmanager
+def _locked(sweep_dir: Path):
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    with (sweep_dir / ".lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise GridError(f"another `camel-gym sweep` is running on {sweep_dir}; wait for it or stop it first") from None
+        yield
+
+
+def _check_existing(trial: Trial, folder: Path) -> None:
+    """A trial folder from an earlier run must hold a run with this trial's settings."""
+    run = trial_run_dir(folder)
+    if run is None:
+        return
+    args = json.loads((run / "args.json").read_text())
+    resumable = {"threads", "progress", "total_timesteps", "eval_every", "checkpoint_every"}
+    differ = {k: (args.get(k), v) for k, v in trial.options if k not in resumable and args.get(k) != v}
+    if differ:
+        shown = ", ".join(f"{k}: {old!r} there, {new!r} now" for k, (old, new) in sorted(differ.items()))
+        raise GridError(f"{run} was started with other settings ({shown}); use another --sweep-dir, or remove that trial folder")
+
+
+def run_sweep(
+    sweep_dir: str | Path,
+    grid: Grid,
+    *,
+    td3_script: Path,
+    address: str | None = None,
+    cpus_per_trial: int = 1,
+    max_failures: int = 3,
+    checkpoint_every: int = 25_000,
+    progress: bool = True,
+    command: str | None = None,
+    poll_seconds: float = 2.0,
+) -> SweepOutcome:
+    """Run every trial of ``grid`` that has not finished; return when all have ended.
+
+    Raises:
+        GridError: bad input (checked before any trial starts), or another sweep holds the folder.
+    """
+    sweep_dir = Path(sweep_dir).resolve()
+    if cpus_per_trial < 1:
+        raise GridError(f"--cpus-per-trial must be at least 1, got {cpus_per_trial}")
+    if max_failures < 0:
+        raise GridError(f"--max-failures must be at least 0, got {max_failures}")
+    trials = grid.trials(td3_script, cpus_per_trial, defaults={"checkpoint_every": checkpoint_every})
+    outcome = SweepOutcome(manifest=sweep_dir / MANIFEST)
+    with _locked(sweep_dir):
+        folders = {t.name: sweep_dir / "trials" / t.name for t in trials}
+        for trial in trials:
+            _check_existing(trial, folders[trial.name])
+            (folders[trial.name] / "running.json").unlink(missing_ok=True)  # left by a killed driver
+        manifest = _manifest(sweep_dir, grid, trials, td3_script, cpus_per_trial, max_failures, command)
+        todo = []
+        for trial in trials:
+            run = trial_run_dir(folders[trial.name])
+            if run is not None and (run / "summary.json").is_file():
+                outcome.skipped.append(trial.name)
+                manifest["trials"][trial.name].update(status="finished", run_dir=str(run), error=None)
+            else:
+                todo.append(trial)
+        write_json(outcome.manifest, manifest)
+        if todo:
+            _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_trial, max_failures, progress, poll_seconds)
+    return outcome
+
+
+def _manifest(sweep_dir, grid, trials, td3_script, cpus_per_trial, max_failures, command) -> dict[str, Any]:
+    path = sweep_dir / MANIFEST
+    old = json.loads(path.read_text()) if path.is_file() else {}
+    entries = old.get("trials", {})
+    for trial in trials:  # a grid can grow (more seeds, more variants); earlier trials are kept
+        entries.setdefault(trial.name, {"status": "pending", "error": None, "run_dir": None})
+        entries[trial.name].update(
+            env_id=trial.env_id, variant=trial.variant, label=trial.label, seed=trial.seed,
+            settings=dict(trial.settings), options=dict(trial.options), folder=f"trials/{trial.name}",
+        )
+    return {
+        "command": command,
+        "grid": grid.to_json(),
+        "td3_script": str(td3_script),
+        "cpus_per_trial": cpus_per_trial,
+        "max_failures": max_failures,
+        "created": old.get("created", time.time()),
+        "updated": time.time(),
+        "trials": entries,
+    }
+
+
+def _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_trial, max_failures, progress, poll_seconds) -> None:
+    try:
+        import ray
+    except ImportError:
+        raise GridError('camel-gym sweep runs trials on Ray: pip install -e ".[sweep]"') from None
+    from tqdm.auto import tqdm
+
+    # locally, a small object store: trials exchange only their summaries through it
+    local = {"object_store_memory": 100 * 1024**2} if address is None else {}
+    ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, **local)
+    try:
+        available = int(ray.cluster_resources().get("CPU", 0))
+        if available < cpus_per_trial:
+            raise GridError(f"--cpus-per-trial {cpus_per_trial}, but the Ray cluster has {available} CPU(s)")
+        task = ray.remote(execute_trial).options(num_cpus=cpus_per_trial, max_retries=max_failures, retry_exceptions=True)
+        pending = {
+            task.remote(str(folders[t.name]), str(td3_script), t.command_options(), cpus_per_trial): t for t in todo
+        }
+        for t in todo:
+            manifest["trials"][t.name]["status"] = "queued"
+        total = sum(dict(t.options).get("total_timesteps", 0) for t in todo)
+        done_before = {t.name: trial_steps(folders[t.name]) for t in todo}
+        bar = tqdm(total=total, initial=sum(done_before.values()), unit="step", disable=not progress, smoothing=0.1,
+                   dynamic_ncols=True, desc="sweep")
+        failed = 0
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=poll_seconds)
+            for ref in ready:
+                trial = pending.pop(ref)
+                entry = manifest["trials"][trial.name]
+                try:
+                    ray.get(ref)
+                except (ray.exceptions.RayTaskError, ray.exceptions.WorkerCrashedError) as exc:
+                    failed += 1
+                    cause = exc.cause if isinstance(exc, ray.exceptions.RayTaskError) and exc.cause is not None else exc
+                    entry.update(status="failed", error=str(cause))
+                    outcome.failed[trial.name] = str(cause)
+                    tqdm.write(f"FAILED after {max_failures + 1} attempt(s): {cause}")
+                else:
+                    entry.update(status="finished", run_dir=str(trial_run_dir(folders[trial.name])), error=None)
+                    outcome.finished.append(trial.name)
+            running = sum((folders[t.name] / "running.json").is_file() for t in pending.values())
+            for t in pending.values():
+                manifest["trials"][t.name]["status"] = "running" if (folders[t.name] / "running.json").is_file() else "queued"
+            manifest["updated"] = time.time()
+            write_json(outcome.manifest, manifest)
+            steps = sum(trial_steps(folders[t.name]) for t in todo)
+            bar.update(max(steps - bar.n, 0))
+            bar.set_postfix_str(
+                f"trials done {len(outcome.finished) + len(outcome.skipped)} running {running} "
+                f"queued {len(pending) - running} failed {failed}", refresh=True,
+            )
+        bar.close()
+    finally:
+        ray.shutdown()

@@ -1,0 +1,234 @@
+"""camel-gym sweep and report: bad input refused up front, a tiny grid end to end on a local Ray,
+a killed trial retried from its checkpoint, a killed driver resumed without rerunning finished
+trials, and the statistics behind the report."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from camel_gym.pipeline.cli import main
+from camel_gym.sweep.grid import Grid
+from camel_gym.sweep.report import TIDY_COLUMNS
+from camel_gym.sweep.run import trial_run_dir
+from camel_gym.sweep.stats import iqm, mean_with_ci, probability_of_improvement
+
+pytest.importorskip("ray")
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "cleanrl_scripts" / "td3_camel.py"
+# a few hundred steps of real TD3 per trial: enough for a checkpoint, two evaluations and updates
+TINY = ["learning_starts=200", "eval_every=300", "eval_episodes=1", "checkpoint_every=300", "batch_size=32", "buffer_size=2000"]
+
+
+def sweep_args(sweep_dir: Path, *extra: str) -> list[str]:
+    return ["sweep", "--sweep-dir", str(sweep_dir), "--td3-script", str(SCRIPT), "--no-progress", *extra]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--env-ids", "Hoppr-v4", "--masking", "none"], "unknown env id 'Hoppr-v4'"),
+        (["--env-ids", "Hopper-v4", "--masking", "llm", "bogus"], "unknown masking variant 'bogus'"),
+        (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "learning_rat=1e-3"], "no option --learning-rat"),
+        (["--env-ids", "Hopper-v4", "--masking", "llm", "--set", "bias=0.3,1.5"], "bias must lie in (0, 1]"),
+        (["--env-ids", "Hopper-v4", "--masking", "expert"], "needs an expert model: --expert-model Hopper-v4=PATH"),
+        (["--env-ids", "Hopper-v4", "--masking", "expert", "--expert-model", "Hopper-v4=/nope.cleanrl_model"], "no such file"),
+        (["--env-ids", "Hopper-v4", "--masking", "llm", "--policy", "Hopper-v4=/nope.py"], "no such prior file"),
+        (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "seed=3"], "the sweep sets --seed itself"),
+        (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "bias"], "write KEY=VALUE"),
+        (["--env-ids", "Hopper-v4", "--masking", "none", "--cpus-per-trial", "0"], "--cpus-per-trial must be at least 1"),
+    ],
+)
+def test_bad_input_is_refused_before_any_trial_starts(tmp_path, capsys, extra, message):
+    assert main(sweep_args(tmp_path / "sweep", *extra)) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "sweep" / "trials").exists()
+
+
+def test_grid_file_gives_the_same_trials_as_the_flags(tmp_path):
+    (tmp_path / "grid.toml").write_text(
+        'env_ids = ["Hopper-v4"]\nmasking = ["none", "llm"]\nseeds = [1, 2]\ntotal_timesteps = 300_000\n'
+        "[set]\nbias = [0.1, 0.3]\nsave_model = true\n"
+    )
+    from_file = Grid.from_toml(tmp_path / "grid.toml").trials(SCRIPT)
+    from_flags = Grid(["Hopper-v4"], ["none", "llm"], [1, 2], 300_000, {"bias": [0.1, 0.3], "save_model": [True]}).trials(SCRIPT)
+    assert [t.name for t in from_file] == [t.name for t in from_flags]
+    assert "Hopper-v4__llm__bias=0.1__seed2" in {t.name for t in from_file}
+    trial = next(t for t in from_file if t.name == "Hopper-v4__llm__bias=0.1__seed2")
+    assert trial.command_options()[:4] == ["--bias", "0.1", "--env-id", "Hopper-v4"]
+    assert "--save-model" in trial.command_options() and "--no-progress" in trial.command_options()
+
+
+def test_named_variant_from_a_grid_file(tmp_path):
+    prior = tmp_path / "tuned.py"
+    prior.write_text("def policy(obs):\n    return [0.0, 0.0, 0.0]\n")
+    (tmp_path / "grid.toml").write_text(
+        f'env_ids = ["Hopper-v4"]\nmasking = ["none", "tuned"]\nseeds = [1]\n'
+        f'[variants.tuned]\nmasking = "llm"\npolicy = {{ "Hopper-v4" = "{prior}" }}\n'
+    )
+    trials = Grid.from_toml(tmp_path / "grid.toml").trials(SCRIPT)
+    assert [t.name for t in trials] == ["Hopper-v4__none__seed1", "Hopper-v4__tuned__seed1"]
+    assert dict(trials[1].options)["policy"] == str(prior) and dict(trials[1].options)["masking"] == "llm"
+
+
+def _eval_steps(trial_dir: Path) -> list[int]:
+    with (trial_run_dir(trial_dir) / "eval.csv").open() as f:
+        return [int(r["global_step"]) for r in csv.DictReader(f)]
+
+
+def _wait(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _running_with_checkpoint(trials: Path) -> list[Path]:
+    out = []
+    for folder in sorted(trials.glob("*/")):
+        run = trial_run_dir(folder)
+        if (folder / "running.json").is_file() and run is not None and (run / "checkpoint.pt").is_file():
+            out.append(folder)
+    return out
+
+
+def _attempts(folder: Path) -> int:
+    return json.loads((folder / "trial.json").read_text())["attempts"]
+
+
+@pytest.mark.timeout(900)
+def test_tiny_grid_end_to_end_survives_a_killed_trial_and_a_killed_driver(tmp_path, capsys):
+    """2 envs x 2 variants x 2 seeds on a local Ray: kill -9 one trial, then the driver, rerun, report."""
+    sweep = tmp_path / "sweep"
+    args = sweep_args(
+        sweep, "--env-ids", "Hopper-v4", "Walker2d-v4", "--masking", "none", "random", "--seeds", "1", "2",
+        "--total-timesteps", "900", "--max-failures", "2", "--set", *TINY,
+    )
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    driver = subprocess.Popen([sys.executable, "-c", "import sys; from camel_gym.pipeline.cli import main; sys.exit(main())", *args],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    trials = sweep / "trials"
+    try:
+        # a trial process dies mid-run: Ray retries the task and the retry resumes from the checkpoint
+        victim = _wait(lambda: _running_with_checkpoint(trials), 240, "a trial with a checkpoint")[0]
+        victim_pid = json.loads((victim / "running.json").read_text())["pid"]
+        os.kill(victim_pid, signal.SIGKILL)
+        # the driver dies once some trial has finished and another is running
+        def finished_and_running():
+            done = [f for f in trials.glob("*/") if (r := trial_run_dir(f)) and (r / "summary.json").is_file()]
+            running = [f for f in _running_with_checkpoint(trials) if f not in done]
+            return (done, running) if done and running else None
+
+        done, running = _wait(finished_and_running, 240, "a finished trial beside a running one")
+        pids = [json.loads((f / "running.json").read_text())["pid"] for f in running]
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(30)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    # the trials die with the driver: nothing runs unsupervised
+    for pid in pids:
+        _wait(lambda pid=pid: not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2],
+              30, f"trial process {pid} to end with the driver")
+    finished_before = {f.name: (trial_run_dir(f) / "summary.json").stat().st_mtime_ns for f in done}
+    attempts_before = {f.name: _attempts(f) for f in done}
+
+    # the same command again: finished trials are skipped, the others resume
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert f"finished before {len(done)}" in out
+    manifest = json.loads((sweep / "sweep.json").read_text())
+    assert len(manifest["trials"]) == 8
+    assert all(t["status"] == "finished" for t in manifest["trials"].values())
+    for folder in trials.glob("*/"):
+        assert _eval_steps(folder) == [300, 600, 900], folder.name  # no step lost or run twice
+    for name, mtime in finished_before.items():
+        assert (trial_run_dir(trials / name) / "summary.json").stat().st_mtime_ns == mtime, name
+        assert _attempts(trials / name) == attempts_before[name]
+    assert _attempts(victim) >= 2
+    assert "resumed" in (victim / "log.txt").read_text()
+    for folder in running:
+        assert "resumed" in (folder / "log.txt").read_text(), folder.name
+    record = json.loads((victim / "trial.json").read_text())["starts"][0]
+    assert record["git_commit"] and record["cpu"] and record["command"][1] == str(SCRIPT)
+
+    # the report: a tidy CSV of every evaluation, one figure per env, a table per env
+    assert main(["report", str(sweep)]) == 0
+    with (sweep / "report" / "evals.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == TIDY_COLUMNS and len(rows) == 8 * 3
+    assert {(r["env_id"], r["variant"], r["seed"]) for r in rows} == {
+        (e, v, s) for e in ("Hopper-v4", "Walker2d-v4") for v in ("none", "random") for s in ("1", "2")
+    }
+    for env_id in ("Hopper-v4", "Walker2d-v4"):
+        assert (sweep / "report" / f"curves_{env_id}.png").stat().st_size > 10_000
+    summary = (sweep / "report" / "summary.md").read_text()
+    assert "camel-gym sweep --sweep-dir" in summary and "## Walker2d-v4" in summary
+    assert "| `random` | 2 |" in summary and "Not finished" not in summary
+
+
+def test_report_lists_unfinished_trials_and_unequal_seeds(tmp_path):
+    sweep = tmp_path / "sweep"
+    trials = {}
+    for variant, seed, steps in [("none", 1, 3), ("none", 2, 3), ("llm", 1, 3), ("llm", 2, 1)]:
+        name = f"Hopper-v4__{variant}__seed{seed}"
+        run = sweep / "trials" / name / "run"
+        run.mkdir(parents=True)
+        (run / "args.json").write_text("{}")
+        with (run / "eval.csv").open("w") as f:
+            f.write("global_step,return_mean,return_std,length_mean,episodes,wall_seconds\n")
+            for k in range(1, steps + 1):
+                f.write(f"{k * 100_000},{k * 100 + (50 if variant == 'llm' else 0) + seed},1,100,10,1\n")
+        if steps == 3:
+            (run / "summary.json").write_text(json.dumps({"total_timesteps": 300_000}))
+        trials[name] = {"env_id": "Hopper-v4", "variant": variant, "label": variant, "seed": seed, "settings": {},
+                        "folder": f"trials/{name}", "status": "finished" if steps == 3 else "failed",
+                        "error": None if steps == 3 else "td3_camel.py exited with -9"}
+    (sweep / "sweep.json").write_text(json.dumps({"command": "camel-gym sweep ...", "grid": {"total_timesteps": 300_000}, "trials": trials}))
+    from camel_gym.sweep.report import report
+
+    outcome = report(sweep)
+    summary = outcome.summary.read_text()
+    assert outcome.incomplete == ["Hopper-v4__llm__seed2"]
+    assert "`Hopper-v4__llm__seed2`: failed: td3_camel.py exited with -9" in summary
+    assert "`llm` at 200k: 1 of 2 seeds have reached it" in summary
+    assert "IQM at 300k" in summary
+
+
+def test_iqm_trims_a_quarter_on_each_side():
+    scores = [1.0, 2.0, 3.0, 4.0, 100.0, 6.0, 7.0, 8.0]
+    estimate = iqm(scores)
+    assert estimate.value == pytest.approx(stats.trim_mean(scores, 0.25)) == pytest.approx(np.mean([3, 4, 6, 7]))
+    assert estimate.low <= estimate.value <= estimate.high and estimate.n == 8
+    assert iqm(scores, seed=3) == iqm(scores, seed=3)
+
+
+def test_interval_needs_two_runs():
+    assert np.isnan(iqm([5.0]).low) and iqm([5.0]).text() == "5 (n=1)"
+    assert iqm([]).text() == "–"
+    band = mean_with_ci([1.0, 2.0, 3.0, 10.0])
+    assert band.low < band.value == 4.0 < band.high
+
+
+def test_probability_of_improvement_is_mann_whitney_u_over_nm():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(1.0, 1.0, 7), rng.normal(0.0, 1.0, 5)
+    estimate = probability_of_improvement(x, y)
+    u = stats.mannwhitneyu(x, y).statistic
+    assert estimate.value == pytest.approx(u / 35)
+    assert estimate.value == pytest.approx(np.mean([[a > b for b in y] for a in x]))
+    assert estimate.low <= estimate.value <= estimate.high
+    assert probability_of_improvement([1.0, 2.0], [1.0, 2.0]).value == 0.5  # ties count a half
