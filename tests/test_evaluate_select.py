@@ -15,7 +15,16 @@ from camel_gym import load_policy, shipped_prior
 from camel_gym.pipeline.cli import main
 from camel_gym.pipeline.evaluate import evaluate_run
 from camel_gym.pipeline.select import install_prior, select_run
-from camel_gym.records import CandidateStatus, Episode, EvaluationSummary, ProbeResult, Selection
+from camel_gym.records import (
+    CandidateStatus,
+    Episode,
+    EvaluationSummary,
+    ProbeResult,
+    Selection,
+    TrainingEvalRow,
+    TrainingSummary,
+    write_eval_csv,
+)
 
 STAND = """import numpy as np
 
@@ -228,10 +237,15 @@ def test_an_interrupted_probe_resumes_from_its_checkpoint(tmp_path, monkeypatch)
 
     def fake_run(command, **kw):  # finishes the resumed run as td3_camel.py would
         commands.append(command)
-        (killed_later / "eval.csv").write_text(
-            "global_step,return_mean,return_std,length_mean,episodes,wall_seconds\n100,1,0,5,2,1\n200,10,2,5,2,1\n400,20,2,5,2,1\n"
-        )
-        (killed_later / "summary.json").write_text(json.dumps({"prior_errors": 0}))
+        write_eval_csv(killed_later, [
+            TrainingEvalRow(global_step=step, return_mean=mean, return_std=std, length_mean=5.0, episodes=2, wall_seconds=1.0)
+            for step, mean, std in [(100, 1.0, 0.0), (200, 10.0, 2.0), (400, 20.0, 2.0)]
+        ])
+        TrainingSummary(
+            env_id="Hopper-v4", masking="llm", seed=1, total_timesteps=400, last_eval_return=20.0, episodes=3,
+            prior_errors=0, learning_steps_per_second=100.0, update_share_of_learning_time=0.8, replay_buffer_bytes=1,
+            device="cpu", torch_threads=1,
+        ).write(killed_later / "summary.json")
         return subprocess.CompletedProcess(command, 0)
 
     monkeypatch.setattr(selection.subprocess, "run", fake_run)

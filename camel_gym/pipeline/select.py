@@ -30,9 +30,7 @@ candidate, metrics), keeping any file it replaces in ``RUN/selection/``.
 
 from __future__ import annotations
 
-import csv
 import importlib.resources
-import json
 import math
 import shutil
 import subprocess
@@ -46,13 +44,18 @@ from gymnasium.envs.registration import parse_env_id
 
 from camel_gym.priors import SHIPPED_ENV_IDS, env_family, policy_dir, shipped_prior
 from camel_gym.records import (
+    TRAINING_SUMMARY_JSON,
     EvaluationSummary,
     ProbeResult,
     ProbeSettings,
     RankingEntry,
+    RecordError,
     Selection,
     candidates,
+    read_eval_csv,
     read_meta,
+    read_run_args,
+    read_summary,
     timestamp,
     write_atomic,
 )
@@ -73,20 +76,12 @@ def default_td3_script() -> Path:
 PROBE_MASK_FRACTION = 0.5
 
 
-def _read_evals(run: Path) -> list[dict[str, float]]:
-    with (run / "eval.csv").open(newline="") as f:
-        return [
-            {"step": int(r["global_step"]), "mean": float(r["return_mean"]), "std": float(r["return_std"]), "n": int(r["episodes"])}
-            for r in csv.DictReader(f)
-        ]
-
-
 def _same_settings(run: Path, wanted: dict[str, Any]) -> bool:
     try:
-        args = json.loads((run / "args.json").read_text())
-    except (OSError, ValueError):
+        args = read_run_args(run)
+    except (FileNotFoundError, RecordError):  # log.txt, or a run killed before it wrote args.json
         return False
-    return all(args.get(key) == value for key, value in wanted.items())
+    return all(key in args and args[key] == value for key, value in wanted.items())
 
 
 def clearly_better(a: ProbeResult, b: ProbeResult) -> bool:
@@ -133,7 +128,7 @@ def probe(
               "eval_episodes": eval_episodes, "policy": None if policy is None else str(policy)}
     # runs of this probe with these settings; runs with other settings are left alone
     runs = [d for d in sorted(out_dir.iterdir()) if _same_settings(d, wanted)]
-    finished = [d for d in runs if (d / "summary.json").is_file()]
+    finished = [d for d in runs if (d / TRAINING_SUMMARY_JSON).is_file()]
     start = time.perf_counter()
     if finished:
         run = finished[-1]
@@ -160,22 +155,21 @@ def probe(
         if done.returncode != 0:
             tail = "\n".join((out_dir / "log.txt").read_text(errors="replace").splitlines()[-8:])
             raise RuntimeError(f"the {masking} probe exited with code {done.returncode}; its log ends:\n{tail}")
-        run = [d for d in sorted(out_dir.iterdir()) if _same_settings(d, wanted) and (d / "summary.json").is_file()][-1]
+        run = [d for d in sorted(out_dir.iterdir()) if _same_settings(d, wanted) and (d / TRAINING_SUMMARY_JSON).is_file()][-1]
         (run / "checkpoint.pt").unlink(missing_ok=True)  # only needed to resume; it holds the replay buffer
-    evals = _read_evals(run)
-    total = json.loads((run / "args.json").read_text())["total_timesteps"]
-    judged = [e for e in evals if e["step"] >= PROBE_MASK_FRACTION * total]
+    evals = read_eval_csv(run)
+    summary = read_summary(run)
+    judged = [e for e in evals if e.global_step >= PROBE_MASK_FRACTION * summary.total_timesteps]
     value = stderr = None
     if judged:
         # the pooled episodes of the judged evaluations: their mean, and the standard error of that mean
-        n = sum(e["n"] for e in judged)
-        value = sum(e["mean"] * e["n"] for e in judged) / n
-        variance = sum(e["n"] * (e["std"] ** 2 + (e["mean"] - value) ** 2) for e in judged) / n
+        n = sum(e.episodes for e in judged)
+        value = sum(e.return_mean * e.episodes for e in judged) / n
+        variance = sum(e.episodes * (e.return_std**2 + (e.return_mean - value) ** 2) for e in judged) / n
         stderr = math.sqrt(variance / max(n - 1, 1))
-    summary = json.loads((run / "summary.json").read_text())
     return ProbeResult(
-        run_dir=str(run), eval_steps=[e["step"] for e in evals], eval_returns=[e["mean"] for e in evals],
-        value=value, stderr=stderr, prior_errors=summary["prior_errors"], seconds=time.perf_counter() - start,
+        run_dir=str(run), eval_steps=[e.global_step for e in evals], eval_returns=[e.return_mean for e in evals],
+        value=value, stderr=stderr, prior_errors=summary.prior_errors, seconds=time.perf_counter() - start,
     )
 
 
