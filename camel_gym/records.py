@@ -51,6 +51,7 @@ __all__ = [
     "Episode",
     "EvaluationRow",
     "EvaluationSummary",
+    "OfflineReply",
     "ProbeResult",
     "ProbeSettings",
     "RankingEntry",
@@ -251,14 +252,27 @@ class RunMeta(_Record):
     env_id: str
     model: str
     prompt_sha256: str
-    endpoint_host: str | None  # host:port of the endpoint, never the key
-    temperature: float
+    endpoint_host: str | None  # host:port of the endpoint, never the key; None offline
+    temperature: float | None  # None offline (the replies' sampling is not known)
     n: int
     max_repairs: int
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     created: str  # TIMESTAMP_FORMAT
     updated: str | None = None  # TIMESTAMP_FORMAT, when generate last finished
     statuses: dict[str, str] = field(default_factory=dict)  # candidate -> CandidateStatus.status
+    replies_dir: str | None = None  # offline mode: the folder the replies were read from
+    note: str | None = None  # how the replies were made, in the user's words (e.g. "chat window, one pass")
+
+
+@dataclass(kw_only=True)
+class OfflineReply(_Record):
+    """``RUN/candidates/cNN/attemptK.json`` of an offline run: which reply file the attempt read.
+
+    (With an endpoint that file holds the raw Chat Completions response instead.)
+    """
+
+    reply_file: str
+    sha256: str
 
 
 @dataclass(kw_only=True)
@@ -492,8 +506,8 @@ def candidates(run_dir: str | Path) -> list[CandidateStatus]:
 #   summary.json         TrainingSummary, when the run finished
 #   checkpoint.pt, events.out.tfevents.*, td3_camel.cleanrl_model, videos/   (torch, TensorBoard, video)
 
-import csv  # noqa: E402  (imported here, with the only section that uses them)
-import io  # noqa: E402
+import csv  # imported here, with the only section that uses them
+import io
 
 TRAINING_ARGS_JSON = "args.json"
 TRAINING_EVAL_CSV = "eval.csv"

@@ -94,3 +94,129 @@ def test_cli(server, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     code = main(["generate", "--env-id", "Hopper-v4", "--model", "m", "--run-dir", str(tmp_path / "x")])
     assert code == 2 and "no LLM endpoint" in capsys.readouterr().err
+
+
+# ---- offline mode: replies from files -------------------------------------------------------
+
+HELPERS = '''The knee is the strongest lever, so I keep it bent and push off when the torso is upright.
+
+```python
+import numpy as np
+
+TARGET = np.array([0.0, -0.4, 0.1])
+
+
+def pd(angle, velocity, target, kp=2.0, kd=0.2):
+    return kp * (target - angle) - kd * velocity
+
+
+def policy(obs):
+    return np.clip(pd(obs[2:5], obs[8:11], TARGET), -1.0, 1.0)
+```
+
+This should keep the hopper upright.
+'''
+
+
+def write_replies(folder, replies):
+    folder.mkdir(exist_ok=True)
+    for name, text in replies.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def offline(tmp_path, n, max_repairs=1, run="run"):
+    return generate(
+        "Hopper-v4", tmp_path / run, LLMConfig(model="a chat model (by hand)"), n=n, max_repairs=max_repairs,
+        replies_dir=tmp_path / "replies", note="pasted from a chat window, one pass", log=lambda line: None,
+    )
+
+
+def test_offline_replies_go_through_extraction_validation_and_repairs(tmp_path):
+    write_replies(tmp_path / "replies", {"c00.md": GOOD, "c01.md": HELPERS, "c02.md": PROSE, "c03.md": UNSAFE, "c03.repair1.md": GOOD})
+    first = offline(tmp_path, n=4)
+    assert [(r.status, r.attempts) for r in first[:2]] == [("valid", 1), ("valid", 1)]
+    assert first[3].status == "valid" and first[3].attempts == 2  # broken, then repaired
+    # c02's prose needs a repair round whose reply is not written yet: it waits, naming the file
+    assert first[2].status == "request_failed"
+    assert str(tmp_path / "replies" / "c02.repair1.md") in first[2].error
+    request = tmp_path / "run" / "candidates" / "c02" / "attempt1.request.md"
+    assert str(request) in first[2].error and "no usable code" in request.read_text()
+    run = tmp_path / "run"
+    # the exact messages of every request are kept, repair rounds with the whole conversation
+    repair = json.loads((run / "candidates" / "c03" / "attempt1.request.json").read_text())
+    assert [m["role"] for m in repair] == ["system", "user", "assistant", "user"]
+    assert repair[2]["content"] == UNSAFE and "import of 'os'" in repair[3]["content"]
+    assert repair[1]["content"] == (run / "prompt" / "user.md").read_text()
+    assert (run / "candidates" / "c03" / "attempt1.md").read_text() == GOOD
+    record = json.loads((run / "candidates" / "c03" / "attempt1.json").read_text())
+    assert record["reply_file"] == str((tmp_path / "replies" / "c03.repair1.md").resolve()) and len(record["sha256"]) == 64
+    assert "def pd(" in (run / "candidates" / "c01" / "policy.py").read_text()
+    meta = read_meta(run)
+    assert meta.model == "a chat model (by hand)" and meta.endpoint_host is None and meta.temperature is None
+    assert meta.replies_dir == str((tmp_path / "replies").resolve()) and meta.note == "pasted from a chat window, one pass"
+
+    # the reply arrives; the rerun reads only it
+    write_replies(tmp_path / "replies", {"c02.repair1.md": PROSE})
+    (tmp_path / "replies" / "c00.md").write_text("changed after the fact")  # never read again: c00 is final
+    second = offline(tmp_path, n=4)
+    assert [(r.status, r.attempts) for r in second] == [("valid", 1), ("valid", 1), ("invalid", 2), ("valid", 2)]
+    assert (run / "candidates" / "c00" / "attempt0.md").read_text() == GOOD
+
+
+def test_offline_missing_reply_stops_with_the_file_to_write_and_resumes(tmp_path, capsys):
+    write_replies(tmp_path / "replies", {"c00.md": GOOD})
+    args = ["generate", "--env-id", "Hopper-v4", "--model", "m", "--run-dir", str(tmp_path / "run"),
+            "--replies-dir", str(tmp_path / "replies"), "--n", "2", "--no-progress"]
+    assert main(args) == 3
+    out = capsys.readouterr().out
+    assert f"no reply yet: write the reply to {tmp_path / 'replies' / 'c01.md'}" in out
+    assert (tmp_path / "run" / "candidates" / "c01" / "attempt0.request.md").is_file()
+    write_replies(tmp_path / "replies", {"c01.md": HELPERS})
+    assert main(args) == 0
+    assert CandidateStatus.read(tmp_path / "run" / "candidates" / "c01" / "status.json").status == "valid"
+
+
+def test_offline_and_endpoint_runs_have_the_same_layout(server, tmp_path):
+    replies = [GOOD, UNSAFE, GOOD, PROSE, PROSE]
+    server.script = [Answer(text=text) for text in replies]
+    generate("Hopper-v4", tmp_path / "endpoint", config(server), n=3, max_repairs=1, log=lambda line: None)
+    write_replies(tmp_path / "replies", {"c00.md": GOOD, "c01.md": UNSAFE, "c01.repair1.md": GOOD, "c02.md": PROSE, "c02.repair1.md": PROSE})
+    offline(tmp_path, n=3, run="offline")
+
+    def layout(run):
+        return sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.is_file())
+
+    assert layout(tmp_path / "offline") == layout(tmp_path / "endpoint")
+    for f in layout(tmp_path / "endpoint"):
+        if f.endswith((".md", ".py", ".request.json")) and not f.startswith("prompt"):
+            assert (tmp_path / "offline" / f).read_text() == (tmp_path / "endpoint" / f).read_text(), f
+
+
+def test_offline_needs_an_existing_replies_folder(tmp_path):
+    with pytest.raises(ValueError, match="no such folder"):
+        generate("Hopper-v4", tmp_path / "run", LLMConfig(model="m"), replies_dir=tmp_path / "nope", log=lambda line: None)
+
+
+def test_prompt_command_prints_what_generate_sends(tmp_path, capsys):
+    from camel_gym.pipeline.prompts import build_prompt
+
+    assert main(["prompt", "--env-id", "Ant-v4"]) == 0
+    prompt = build_prompt("Ant-v4")
+    assert capsys.readouterr().out == prompt.system.rstrip() + "\n\n" + prompt.user.rstrip() + "\n"
+    assert main(["prompt", "--env-id", "Ant-v4", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == prompt.messages()
+    assert main(["prompt", "--env-id", "NoSuchEnv-v0"]) == 2
+    assert "unknown environment id" in capsys.readouterr().err
+
+
+def test_an_installed_offline_prior_says_who_wrote_it_and_from_which_reply_file(tmp_path):
+    from camel_gym.pipeline.select import install_prior
+
+    write_replies(tmp_path / "replies", {"c00.md": UNSAFE, "c00.repair1.md": GOOD})
+    offline(tmp_path, n=1)
+    target = install_prior(tmp_path / "run", "c00", install_dir=tmp_path / "installed")
+    header = target.read_text().split("\n\n")[0]
+    assert "How the replies were made: pasted from a chat window, one pass" in header
+    assert str((tmp_path / "replies" / "c00.md").resolve()) in header and str((tmp_path / "replies" / "c00.repair1.md").resolve()) in header
+    assert read_meta(tmp_path / "run").prompt_sha256 in header
+    assert target.read_text().endswith((tmp_path / "run" / "candidates" / "c00" / "policy.py").read_text())

@@ -18,7 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
 import tyro
 
@@ -34,11 +34,15 @@ class Generate:
     env_id: str
     """the Gymnasium id the priors are for (e.g. Hopper-v4)"""
     model: str
-    """the model name at the endpoint (e.g. gpt-4o, gemini-2.0-flash, llama3.1:70b)"""
+    """the model name at the endpoint (e.g. gpt-4o, gemini-2.0-flash, llama3.1:70b); with --replies-dir, what wrote the replies"""
     run_dir: Path
     """where the run is kept; re-running into it resumes instead of asking again"""
-    base_url: Optional[str] = None
-    """an OpenAI-compatible endpoint (default: $OPENAI_BASE_URL, else OpenAI; the key is $OPENAI_API_KEY)"""
+    base_url: Annotated[Optional[str], tyro.conf.arg(help_behavior_hint="(default: $OPENAI_BASE_URL, else OpenAI)")] = None
+    """an OpenAI-compatible endpoint (the key is $OPENAI_API_KEY)"""
+    replies_dir: Optional[Path] = None
+    """offline: ask no endpoint; each request goes to RUN/candidates/cNN/attemptK.request.md and its reply is read from REPLIES_DIR/cNN.md (first answer) or cNN.repairK.md (repair K)"""
+    note: Optional[str] = None
+    """how the replies were made, in your words (kept in meta.json and in an installed prior's header)"""
     n: int = 5
     """candidates, one request each"""
     temperature: float = 0.8
@@ -50,9 +54,23 @@ class Generate:
     max_retries: int = 4
     """retries per request on 429, 5xx, timeouts and dropped connections, with backoff"""
     template_dir: Optional[Path] = None
-    """a folder of prompt templates (system.md, task.md) that override the packaged ones"""
+    """a folder of jinja2 prompt templates (system.md, task.md, contract.md, docs/<family>.md) that override the packaged ones file by file"""
     progress: bool = True
     """show a progress bar over the candidates"""
+
+
+@dataclass
+class PromptText:
+    """Print the prompt `generate` sends for an environment (system, then task), e.g. to paste into a chat window."""
+
+    env_id: str
+    """the Gymnasium id (e.g. Hopper-v4)"""
+    part: Literal["all", "system", "user"] = "all"
+    """which message: all (the system message, a blank line, the task), system, or user (the task)"""
+    json: bool = False
+    """print the messages as the JSON list an endpoint receives"""
+    template_dir: Optional[Path] = None
+    """prompt templates that override the packaged ones (as for generate)"""
 
 
 @dataclass
@@ -78,13 +96,13 @@ class Select:
     probe_top_k: int = 0
     """train TD3 briefly with each of the top-k candidates by score as the mask (0: no probes)"""
     probe_steps: int = 5000
-    """env steps per probe (learning starts after a fifth of them; the mask fades over all of them)"""
+    """env steps per probe (learning starts after a fifth of them; the mask fades over the first half)"""
     probe_seed: int = 1
     """seed of every probe, and of the unmasked baseline probe"""
     probe_eval_episodes: int = 5
     """evaluation episodes at each quarter of a probe"""
-    td3_script: Optional[Path] = None
-    """a td3_camel.py to run the probes with (default: the copy installed with camel-gym)"""
+    td3_script: Annotated[Optional[Path], tyro.conf.arg(help_behavior_hint="(default: the copy installed with camel-gym)")] = None
+    """a td3_camel.py to run the probes with"""
     install: bool = False
     """copy the chosen prior into llm_policies/ with its provenance"""
     install_dir: Optional[Path] = None
@@ -220,13 +238,37 @@ def run_generate(args: Generate) -> int:
     try:
         results = generate(
             args.env_id, args.run_dir, config, n=args.n, max_repairs=args.max_repairs, template_dir=args.template_dir,
-            progress=args.progress, log=_log,
+            replies_dir=args.replies_dir, note=args.note, progress=args.progress, log=_log,
         )
     except (LLMError, ValueError) as exc:  # RecordError is a ValueError
         return _error("generate", exc)
     for r in results:
         print(f"{r.name}  {r.status:15s} attempts {r.attempts}  {r.policy or r.error or ''}")
+    waiting = [r for r in results if r.status == "request_failed" and (r.error or "").startswith("no reply yet")]
+    if waiting:
+        print(f"\n{len(waiting)} candidate(s) wait for a reply file (see above); write them and run the same command again")
+        return 3
     return 0 if any(r.status == "valid" for r in results) else 1
+
+
+def run_prompt(args: PromptText) -> int:
+    import json
+
+    from camel_gym.pipeline.prompts import build_prompt
+
+    try:
+        prompt = build_prompt(args.env_id, template_dir=args.template_dir)
+    except (ValueError, FileNotFoundError) as exc:
+        return _error("prompt", exc)
+    messages = prompt.messages()
+    if args.part != "all":
+        messages = [m for m in messages if m["role"] == args.part]
+    if args.json:
+        print(json.dumps(messages, indent=2))
+    else:
+        print("\n\n".join(m["content"].rstrip() for m in messages))
+    print(f"prompt sha256 {prompt.sha256}", file=sys.stderr)
+    return 0
 
 
 def run_prior_table(args: PriorTable) -> int:
@@ -241,7 +283,7 @@ def run_prior_table(args: PriorTable) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    stages = {"generate": (Generate, run_generate), "evaluate": (Evaluate, run_evaluate),
+    stages = {"prompt": (PromptText, run_prompt), "generate": (Generate, run_generate), "evaluate": (Evaluate, run_evaluate),
               "select": (Select, run_select), "render": (Render, run_render),
               "prior-table": (PriorTable, run_prior_table),
               "sweep": (Sweep, run_sweep_command), "report": (Report, run_report)}

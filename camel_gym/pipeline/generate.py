@@ -5,13 +5,21 @@ extracted and loaded through :func:`camel_gym.load_policy` (the child-process tr
 observations of the env included). A candidate that fails gets up to ``max_repairs`` repair
 rounds in which the error is sent back to the model with its own code (Eureka-style).
 
+The replies come from an OpenAI-compatible endpoint, or, with ``replies_dir``, from files: each
+request is written to the run directory and its reply is read from ``REPLIES/cNN.md`` (the
+first answer) or ``REPLIES/cNN.repairK.md`` (the K-th repair round). That is how a reply from a
+chat window, or a published run's raw replies, go through exactly the same extraction,
+validation and repair rounds. A reply file that is not there yet leaves its candidate
+``request_failed`` with the file to write in its error; re-running picks up from there.
+
 Everything lands in the run directory, written atomically as it happens, so an interrupted run
 loses nothing and re-running into the same directory resumes instead of asking again::
 
     RUN/meta.json                        model, endpoint host, temperature, prompt hash, times (RunMeta)
     RUN/prompt/system.md, user.md        the prompt as sent
+    RUN/candidates/c00/attempt0.request.json, .request.md  the messages of each request (all turns)
     RUN/candidates/c00/attempt0.md       the raw reply text (attempt1.md ... for repairs)
-    RUN/candidates/c00/attempt0.json     the raw response JSON
+    RUN/candidates/c00/attempt0.json     the raw response JSON (offline: the reply file and its sha256)
     RUN/candidates/c00/attempt0.py       the extracted code, when there was any
     RUN/candidates/c00/attempt0.check.json  the sandbox's verdict (AttemptCheck)
     RUN/candidates/c00/status.json       valid / invalid / request_failed, and the final attempt (CandidateStatus)
@@ -23,18 +31,19 @@ The records are those of :mod:`camel_gym.records`.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from camel_gym.pipeline.client import Completion, LLMConfig, LLMError, complete, make_client
 from camel_gym.pipeline.extract import NoPolicyCode, extract_policy_code
-from camel_gym.pipeline.client import LLMConfig, LLMError, complete, make_client
 from camel_gym.pipeline.prompts import Prompt, build_prompt
-from camel_gym.records import AttemptCheck, CandidateStatus, RunMeta, read_meta, timestamp, write_atomic, write_json
+from camel_gym.records import AttemptCheck, CandidateStatus, OfflineReply, RunMeta, read_meta, timestamp, write_atomic, write_json
 from camel_gym.sandbox import PolicyRejected, load_policy
 
-__all__ = ["CandidateStatus", "generate", "repair_message"]  # CandidateStatus lives in camel_gym.records
+__all__ = ["CandidateStatus", "ReplyMissing", "generate", "render_messages", "repair_message", "reply_file"]  # CandidateStatus lives in camel_gym.records
 
 FINAL = ("valid", "invalid")  # request_failed is retried when the run is resumed
 
@@ -49,6 +58,53 @@ def repair_message(error: str, code: str | None) -> str:
     )
 
 
+class ReplyMissing(LLMError):
+    """Offline mode: the reply file for a request is not there yet."""
+
+    def __init__(self, path: Path, request: Path):
+        self.path, self.request = path, request
+        super().__init__(f"no reply yet: write the reply to {path} (the request is {request}), then run generate again")
+
+
+def reply_file(replies_dir: Path, candidate: str, attempt: int) -> Path:
+    """Where offline mode reads a reply: ``c00.md`` for the first answer, ``c00.repair1.md`` for the first repair."""
+    return Path(replies_dir) / (f"{candidate}.md" if attempt == 0 else f"{candidate}.repair{attempt}.md")
+
+
+def render_messages(messages: list[dict[str, str]]) -> str:
+    """The messages of a request as one text, each turn under a ``# role`` heading, for a chat window.
+
+    Example:
+        >>> print(render_messages([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]))
+        # system
+        <BLANKLINE>
+        Be brief.
+        <BLANKLINE>
+        # user
+        <BLANKLINE>
+        Hi
+        <BLANKLINE>
+    """
+    return "".join(f"# {m['role']}\n\n{m['content'].rstrip()}\n\n" for m in messages)[:-1]
+
+
+def _ask(source: Any, stem: Path, messages: list[dict[str, str]]) -> Completion:
+    """One reply to ``messages``: from the endpoint (``source`` = (client, config)) or a reply file (a folder)."""
+    write_json(stem.with_suffix(".request.json"), messages)
+    write_atomic(stem.with_suffix(".request.md"), render_messages(messages))
+    if isinstance(source, Path):
+        attempt = int(stem.name.removeprefix("attempt"))
+        path = reply_file(source, stem.parent.name, attempt)
+        if not path.is_file():
+            raise ReplyMissing(path, stem.with_suffix(".request.md"))
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+        raw = OfflineReply(reply_file=str(path.resolve()), sha256=hashlib.sha256(data).hexdigest()).to_dict()
+        return Completion(text=text, raw=raw, finish_reason=None, seconds=0.0)
+    client, config = source
+    return complete(client, config, messages)
+
+
 def _check(code: str, env: Any) -> AttemptCheck:
     start = time.perf_counter()
     try:
@@ -58,9 +114,7 @@ def _check(code: str, env: Any) -> AttemptCheck:
     return AttemptCheck(ok=True, error=None, seconds=time.perf_counter() - start)
 
 
-def _candidate(
-    folder: Path, prompt: Prompt, env: Any, client: Any, config: LLMConfig, max_repairs: int, log: Any
-) -> CandidateStatus:
+def _candidate(folder: Path, prompt: Prompt, env: Any, source: Any, max_repairs: int, log: Any) -> CandidateStatus:
     name = folder.name
     status_file = folder / "status.json"
     if status_file.is_file():
@@ -76,7 +130,7 @@ def _candidate(
             text = stem.with_suffix(".md").read_text(encoding="utf-8")
         else:
             try:
-                reply = complete(client, config, messages)
+                reply = _ask(source, stem, messages)
             except LLMError as exc:
                 result = CandidateStatus(name=name, status="request_failed", attempts=attempt, error=str(exc))
                 result.write(status_file)
@@ -119,12 +173,17 @@ def generate(
     max_repairs: int = 2,
     template_dir: str | Path | None = None,
     env_kwargs: dict[str, Any] | None = None,
+    replies_dir: str | Path | None = None,
+    note: str | None = None,
     progress: bool = False,
     log: Any = print,
 ) -> list[CandidateStatus]:
     """Ask for ``n`` candidate priors for ``env_id`` into ``run_dir`` (resuming what is there).
 
-    ``progress=True`` shows a progress bar over the candidates (``log`` lines print above it).
+    With ``replies_dir`` no endpoint is asked: each reply is read from a file there (see
+    :func:`reply_file`), and ``config.model`` is recorded as given. ``note`` says how the replies
+    were made (kept in ``meta.json`` and in an installed prior's header). ``progress=True`` shows a
+    progress bar over the candidates (``log`` lines print above it).
 
     Raises:
         LLMError: the endpoint or key is missing or unusable (before anything is asked).
@@ -136,8 +195,15 @@ def generate(
 
     if n < 1 or max_repairs < 0:
         raise ValueError(f"need n >= 1 and max_repairs >= 0, got n={n}, max_repairs={max_repairs}")
-    config = config.resolved()
-    client = make_client(config)
+    if replies_dir is None:
+        config = config.resolved()
+        source: Any = (make_client(config), config)
+    else:
+        if not config.model:
+            raise LLMError("no model given: pass --model with what wrote the replies (e.g. 'claude-sonnet-4, chat window')")
+        source = Path(replies_dir).resolve()
+        if not source.is_dir():
+            raise ValueError(f"--replies-dir {replies_dir}: no such folder; create it and write the replies there")
     prompt = build_prompt(env_id, template_dir=template_dir, env_kwargs=env_kwargs)
     run = Path(run_dir)
     meta_file = run / "meta.json"
@@ -153,8 +219,10 @@ def generate(
         write_atomic(run / "prompt" / "system.md", prompt.system)
         write_atomic(run / "prompt" / "user.md", prompt.user)
         meta = RunMeta(
-            **identity, endpoint_host=config.host, temperature=config.temperature, n=n, max_repairs=max_repairs,
-            env_kwargs=env_kwargs or {}, created=timestamp(),
+            **identity, endpoint_host=None if replies_dir is not None else config.host,
+            temperature=None if replies_dir is not None else config.temperature, n=n, max_repairs=max_repairs,
+            env_kwargs=env_kwargs or {}, created=timestamp(), replies_dir=None if replies_dir is None else str(source),
+            note=note,
         )
         meta.write(meta_file)
     env = gym.make(env_id, **(env_kwargs or {}))
@@ -162,7 +230,7 @@ def generate(
     with tqdm(total=n, unit="candidate", desc="generate", disable=not progress) as bar:
         say = (lambda line: bar.write(str(line), file=sys.stderr)) if progress else log
         for i in range(n):
-            results.append(_candidate(run / "candidates" / f"c{i:02d}", prompt, env, client, config, max_repairs, say))
+            results.append(_candidate(run / "candidates" / f"c{i:02d}", prompt, env, source, max_repairs, say))
             bar.update(1)
     env.close()
     dataclasses.replace(meta, updated=timestamp(), statuses={r.name: r.status for r in results}).write(meta_file)

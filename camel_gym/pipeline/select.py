@@ -44,6 +44,7 @@ from gymnasium.envs.registration import parse_env_id
 
 from camel_gym.priors import SHIPPED_ENV_IDS, env_family, policy_dir, shipped_prior
 from camel_gym.records import (
+    OfflineReply,
     TRAINING_SUMMARY_JSON,
     EvaluationSummary,
     ProbeResult,
@@ -211,6 +212,7 @@ def install_prior(
     if target.exists() and not force:
         raise FileExistsError(f"{target} exists; pass --force to replace it (the old file is kept in {run / 'selection'})")
     (run / "selection").mkdir(exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         shutil.copy2(target, run / "selection" / f"replaced_{target.name}")
     summary_file = run / "evaluation" / "summary.json"
@@ -221,12 +223,18 @@ def install_prior(
         value = None if row is None else getattr(row, key)
         return "n/a" if value is None else f"{value:.3f}"
 
+    if meta.replies_dir is None:
+        source = f"model {meta.model!r} at {meta.endpoint_host} (temperature {meta.temperature})"
+    else:
+        replies = [OfflineReply.read(p) for p in sorted((run / "candidates" / name).glob("attempt[0-9].json"))]
+        source = (f"model {meta.model!r}, replies read from files (`camel-gym generate --replies-dir`): "
+                  + ", ".join(f"{_shown(r.reply_file)} (sha256 {r.sha256})" for r in replies))
     lines = [
         f"Prior policy for {meta.env_id}, from the reply of model {meta.model!r} to `camel-gym generate`.",
+        *([f"How the replies were made: {meta.note}"] if meta.note else []),
         "",
-        f"Provenance: model {meta.model!r} at {meta.endpoint_host} (temperature {meta.temperature}), "
-        f"prompt sha256 {meta.prompt_sha256}, run created {meta.created};",
-        f"candidate {name}, valid after {found[name].attempts} attempt(s), of the run in {run.resolve()}.",
+        f"Provenance: {source}, prompt sha256 {meta.prompt_sha256}, run created {meta.created};",
+        f"candidate {name}, valid after {found[name].attempts} attempt(s), of the run in {_shown(run)}.",
         f"Evaluation ({'n/a' if row is None else row.episodes} seeded episodes): score {fmt('score')}, return "
         f"{fmt('return_mean')} ± {fmt('return_std')}, forward {fmt('forward_mean')} m, failure rate "
         f"{fmt('failure_rate')}, saturation {fmt('saturation')}.",
@@ -237,6 +245,12 @@ def install_prior(
     header = "".join("# " + " ".join(line.splitlines()) + "\n" if line else "#\n" for line in lines) + "\n"
     write_atomic(target, header + Path(found[name].policy).read_text(encoding="utf-8"))
     return target
+
+
+def _shown(path: str | Path) -> str:
+    """``path`` relative to the working directory when it lies below it (a repository's header stays portable)."""
+    path = Path(path).resolve()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 def select_run(
