@@ -10,6 +10,10 @@
    reference is our own re-implementation of the update in CleanRL's td3_continuous_action.py
    (two QNetworks with one Adam, the actor loss back-propagating into the critic, a per-tensor
    soft update, an SB3-like NumPy replay buffer); ours imports td3_camel.py's own functions.
+   A third contender is td3_camel.py's update with LeanRL's twin critic instead of its own: two
+   plain CleanRL QNetworks batched with `torch.func` (`stack_module_state` + `vmap`), against
+   td3_camel.py's stacked weights with one `baddbmm` per layer: the measurement behind keeping
+   the latter.
 3. The floor under td3_camel.py's update: every matrix multiplication it makes (shapes
    recorded with torch.profiler) replayed alone on preallocated tensors, and its fused Adam
    steps alone, against the whole update; and the same FLOPs at the rate of one 256x256x256
@@ -92,10 +96,37 @@ def cleanrl_style(obs_dim, act_dim, data, rng, batch=256):
     return update
 
 
-def ours(obs_dim, act_dim, data, batch=256):
+class VmapTwinQ(nn.Module):
+    """The twin critic LeanRL-style: two CleanRL QNetworks, parameters stacked with
+    `torch.func.stack_module_state` and both evaluated in one `torch.func.vmap` call."""
+
+    def __init__(self, obs_dim: int, act_dim: int, n: int = 2):
+        super().__init__()
+        critics = [CleanRLQNetwork(obs_dim, act_dim) for _ in range(n)]
+        stacked, _ = torch.func.stack_module_state(critics)
+        self.names = list(stacked)
+        for name, value in stacked.items():
+            self.register_parameter(name.replace(".", "_"), nn.Parameter(value))
+        self._critic = [critics[0].to("meta")]  # the function without weights, kept out of parameters()
+
+    def _params(self, index=None):
+        params = {name: getattr(self, name.replace(".", "_")) for name in self.names}
+        return params if index is None else {name: p[index].detach() for name, p in params.items()}
+
+    def _q(self, params, obs, action):
+        return torch.func.functional_call(self._critic[0], params, (obs, action))[..., 0]
+
+    def forward(self, obs, action):
+        return torch.func.vmap(self._q, in_dims=(0, None, None))(self._params(), obs, action)
+
+    def q1(self, obs, action):
+        return self._q(self._params(0), obs, action)
+
+
+def ours(obs_dim, act_dim, data, batch=256, twin_q=td3_camel.TwinQ):
     args = td3_camel.Args()
-    actor, qf = td3_camel.Actor(obs_dim, act_dim), td3_camel.TwinQ(obs_dim, act_dim)
-    target_actor, qf_target = td3_camel.Actor(obs_dim, act_dim), td3_camel.TwinQ(obs_dim, act_dim)
+    actor, qf = td3_camel.Actor(obs_dim, act_dim), twin_q(obs_dim, act_dim)
+    target_actor, qf_target = td3_camel.Actor(obs_dim, act_dim), twin_q(obs_dim, act_dim)
     target_actor.load_state_dict(actor.state_dict())
     qf_target.load_state_dict(qf.state_dict())
     for p in list(target_actor.parameters()) + list(qf_target.parameters()):
@@ -268,7 +299,11 @@ def main():
                   f"none {med['none'] / 215:.2f}x, llm {med['llm'] / 215:.2f}x")
 
     torch.manual_seed(0)
-    updates = {"cleanrl-style": cleanrl_style(obs_dim, act_dim, data, rng), "td3_camel": ours(obs_dim, act_dim, data)}
+    updates = {
+        "cleanrl-style": cleanrl_style(obs_dim, act_dim, data, rng),
+        "td3_camel": ours(obs_dim, act_dim, data),
+        "td3_camel, vmap twin": ours(obs_dim, act_dim, data, twin_q=VmapTwinQ),
+    }
     times = {k: [] for k in updates}
     for update in updates.values():
         time_updates(update, 30)  # warm-up
@@ -276,10 +311,12 @@ def main():
         for name, update in updates.items():
             times[name].append(time_updates(update, args.updates))
     ref, new = statistics.median(times["cleanrl-style"]), statistics.median(times["td3_camel"])
+    vmapped = statistics.median(times["td3_camel, vmap twin"])
     print(f"one update: on {args.env_id} shapes ({torch.get_num_threads()} threads, medians of {args.rounds} rounds)")
-    print(f"  cleanrl-style  {ref * 1e3:6.2f} ms")
-    print(f"  td3_camel      {new * 1e3:6.2f} ms")
-    print(f"  speed-up       {ref / new:6.2f}x")
+    print(f"  cleanrl-style            {ref * 1e3:6.2f} ms   rounds: {', '.join(f'{v * 1e3:.2f}' for v in times['cleanrl-style'])}")
+    print(f"  td3_camel                {new * 1e3:6.2f} ms   rounds: {', '.join(f'{v * 1e3:.2f}' for v in times['td3_camel'])}")
+    print(f"  td3_camel, vmap twin     {vmapped * 1e3:6.2f} ms   rounds: {', '.join(f'{v * 1e3:.2f}' for v in times['td3_camel, vmap twin'])}")
+    print(f"  speed-up over cleanrl-style: {ref / new:.2f}x (td3_camel), {ref / vmapped:.2f}x (with the vmap twin)")
 
     update = updates["td3_camel"]
     replay = matmul_replay(update)

@@ -6,20 +6,25 @@ bounds of s and s' ride in the replay buffer as extras, so the critic target map
 actor's action into the *next* state's bounds and the actor's gradient flows through the
 mapping. ``--masking none`` gives vanilla TD3 from the same code.
 
+Every line or block that differs from CleanRL's ``td3_continuous_action.py`` is marked
+``# CAMEL:``: the masking itself, and what this script adds around it (seeded evaluations,
+resumable checkpoints, a preallocated replay buffer and a batched twin critic for speed).
+
     python cleanrl_scripts/td3_camel.py --env-id Ant-v4
     python cleanrl_scripts/td3_camel.py --env-id Hopper-v4 --masking none --seed 2
+    python cleanrl_scripts/td3_camel.py --env-id Hopper-v4 --total-timesteps 300000 --mask-timesteps 200000
     python cleanrl_scripts/td3_camel.py --resume runs/Hopper-v4__td3_camel__llm__1__1763933000
+    python cleanrl_scripts/td3_camel.py --resume runs/Hopper-v4__td3_camel__llm__1__1763933000 --total-timesteps 2000000
 """
 
-import csv
-import json
 import os
+import pickle
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal, NoReturn, Optional
 
 import gymnasium as gym
 import numpy as np
@@ -30,8 +35,9 @@ import tyro
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from camel_gym import EpsilonMaskWrapper, LLMBoundsWrapper, PolicyRejected, load_policy, shipped_prior
-from camel_gym.masking import action_mapping, full_bounds
+# CAMEL: the wrappers, the masking math, and the run directory's records (args.json, eval.csv, summary.json)
+from camel_gym import EpsilonMaskWrapper, LLMBoundsWrapper, PolicyRejected, load_policy, records, shipped_prior
+from camel_gym.masking import action_mapping, check_bias, full_bounds, map_into_bounds
 
 
 @dataclass
@@ -75,7 +81,7 @@ class Args:
     tau: float = 0.005
     """target smoothing coefficient"""
     batch_size: int = 256
-    """the batch size of sample from the reply memory"""
+    """the batch size of sample from the replay memory"""
     policy_noise: float = 0.2
     """the scale of policy noise (target policy smoothing), in the normalized action space"""
     exploration_noise: float = 0.1
@@ -87,7 +93,7 @@ class Args:
     noise_clip: float = 0.5
     """noise clip parameter of the Target Policy Smoothing Regularization"""
 
-    # CAMEL
+    # CAMEL: the mask
     masking: Literal["none", "llm", "expert", "random"] = "llm"
     """the prior that masks actions: none (vanilla TD3), llm (a prior file), expert (a saved actor), random"""
     policy: Optional[str] = None
@@ -96,35 +102,58 @@ class Args:
     """a `td3_camel.cleanrl_model` saved by this script, the prior for `--masking expert`"""
     bias: float = 0.3
     """the mask's half-width as a fraction of each action dimension's half-range, in (0, 1]"""
-    mask_fraction: float = 0.2
-    """share of training over which the mask fades out (eps_t = max(1 - t / (f * T), 0))"""
+    mask_fraction: Optional[float] = None
+    """share of training over which the mask fades out, eps_t = max(1 - t / (f * T), 0) (0.2 when neither this nor --mask-timesteps is given)"""
+    mask_timesteps: Optional[int] = None
+    """steps over which the mask fades out, eps_t = max(1 - t / N, 0): the absolute form of --mask-fraction (give one of the two)"""
 
-    # Evaluation, checkpoints
+    # CAMEL: evaluation, checkpoints, resume
     eval_every: int = 10_000
     """evaluate the deterministic actor (no mask, no noise) every this many steps (0: never)"""
     eval_episodes: int = 10
     """episodes per evaluation"""
+    eval_masked: bool = True
+    """also evaluate the deterministic actor inside the prior's mask (always on, no noise) at each evaluation (not with --masking none)"""
     checkpoint_every: int = 50_000
     """write a resumable checkpoint every this many steps (0: never)"""
     resume: Optional[str] = None
-    """a run directory to continue from its last checkpoint (its other arguments are reused)"""
+    """a run directory to continue from its last checkpoint, with its own arguments; only --total-timesteps (to extend the run), --progress, --eval-every and --checkpoint-every may be given beside it"""
 
 
-class Actor(nn.Module):
-    """mu(s) in [-1, 1]^d: the normalized action that the bounds in force turn into an env action."""
-
-    def __init__(self, obs_dim: int, act_dim: int):
-        super().__init__()
-        self.fc1 = nn.Linear(obs_dim, 256)
-        self.fc2 = nn.Linear(256, 256)
-        self.fc_mu = nn.Linear(256, act_dim)
-
-    def forward(self, x):
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return torch.tanh(self.fc_mu(x))
+# CAMEL: what --resume lets a user change; every other flag would change the run it continues
+RESUME_MAY_CHANGE = ("total_timesteps", "progress", "eval_every", "checkpoint_every")
+DEFAULT_MASK_FRACTION = 0.2  # the paper's f_m
 
 
+def make_env(args: Args, prior) -> gym.Env:
+    """The training env: CleanRL's, plus the CAMEL wrappers unless `--masking none`."""
+    env = gym.make(args.env_id)
+    env = gym.wrappers.RecordEpisodeStatistics(env)
+    if prior is not None:  # CAMEL: the prior's bounds, applied with probability eps_t
+        env = LLMBoundsWrapper(env, policy=prior, bias=args.bias)
+        if args.mask_timesteps is not None:
+            mask_fraction = args.mask_timesteps / args.total_timesteps
+        else:
+            mask_fraction = args.mask_fraction
+        env = EpsilonMaskWrapper(env, mask_fraction=mask_fraction, total_timesteps=args.total_timesteps)
+    return env
+
+
+# CAMEL: the evaluation env: unmasked (the paper's headline), or always inside the prior's mask
+def make_eval_env(args: Args, prior, run_dir: Path) -> gym.Env:
+    record = args.capture_video and prior is None
+    env = gym.make(args.env_id, **({"render_mode": "rgb_array"} if record else {}))
+    if record:
+        every = max(args.eval_episodes, 1)
+        env = gym.wrappers.RecordVideo(env, str(run_dir / "videos"), episode_trigger=lambda ep: ep % every == 0)
+    if prior is not None:
+        env = LLMBoundsWrapper(env, policy=prior, bias=args.bias)
+    return env
+
+
+# ALGO LOGIC: initialize agent here:
+# CAMEL: CleanRL's two QNetworks as one module whose layers are each one batched matmul for both
+# (measured faster on CPU than the plain QNetwork batched with torch.func.vmap: benchmarks/td3_speed.py)
 class TwinQ(nn.Module):
     """TD3's two critics as one batched network: each layer is one batched matmul for both.
 
@@ -156,20 +185,39 @@ class TwinQ(nn.Module):
         return (x * self.w3[0, :, 0].detach()).sum(-1) + self.b3[0, 0, 0].detach()
 
 
+class Actor(nn.Module):
+    """mu(s) in [-1, 1]^d: the normalized action that the bounds in force turn into an env action."""
+
+    def __init__(self, obs_dim: int, act_dim: int):
+        super().__init__()
+        self.fc1 = nn.Linear(obs_dim, 256)
+        self.fc2 = nn.Linear(256, 256)
+        self.fc_mu = nn.Linear(256, act_dim)
+
+    def forward(self, x):
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return torch.tanh(self.fc_mu(x))  # CAMEL: no rescaling; action_mapping puts x into the bounds
+
+
+# CAMEL: the replay buffer keeps bounds(s) and bounds(s') beside each transition
 class ReplayBuffer:
     """(s, a, r, s', terminated, bounds(s), bounds(s')) in one preallocated tensor, one row each.
 
     One row per transition makes sampling a single gather; on the CPU rows are written
-    through a NumPy view of the same memory, which costs about a microsecond.
+    through a NumPy view of the same memory, which costs about a microsecond. `columns`
+    names the slice of a row each field occupies.
     """
 
     def __init__(self, size: int, obs_dim: int, act_dim: int, device: torch.device):
         self.size, self.obs_dim, self.act_dim = size, obs_dim, act_dim
-        cols = [obs_dim, obs_dim, act_dim, 1, 1, 2 * act_dim, 2 * act_dim]
-        self.slices, start = [], 0
-        for c in cols:
-            self.slices.append(slice(start, start + c))
-            start += c
+        widths = {"obs": obs_dim, "next_obs": obs_dim, "action": act_dim, "reward": 1, "terminated": 1,
+                  "bounds": 2 * act_dim, "next_bounds": 2 * act_dim}
+        self.columns, start = {}, 0
+        for name, width in widths.items():
+            self.columns[name] = slice(start, start + width)
+            start += width
+        self.row_width = start
         self.data = torch.zeros((size, start), dtype=torch.float32, device=device)
         self.host = self.data.numpy() if device.type == "cpu" else None
         self.pos, self.full = 0, False
@@ -195,7 +243,7 @@ class ReplayBuffer:
     def sample(self, batch_size: int, generator: torch.Generator):
         idx = torch.randint(0, len(self), (batch_size,), device=self.data.device, generator=generator)
         rows = self.data[idx]
-        obs, next_obs, actions, rewards, terms, bounds, next_bounds = (rows[:, s] for s in self.slices)
+        obs, next_obs, actions, rewards, terms, bounds, next_bounds = (rows[:, s] for s in self.columns.values())
         shape = (batch_size, 2, self.act_dim)
         return obs, actions, rewards[:, 0], next_obs, terms[:, 0], bounds.reshape(shape), next_bounds.reshape(shape)
 
@@ -214,14 +262,14 @@ def td3_target(rewards, terminations, next_obs, next_bounds, target_actor, qf_ta
     with torch.no_grad():
         x = target_actor(next_obs)
         noise = torch.randn(x.shape, device=x.device, generator=generator).mul_(policy_noise).clamp_(-noise_clip, noise_clip)
-        next_actions = action_mapping((x + noise).clamp_(-1.0, 1.0), next_bounds)
+        next_actions = action_mapping((x + noise).clamp_(-1.0, 1.0), next_bounds)  # CAMEL: into bounds(s')
         q_next = qf_target(next_obs, next_actions).min(dim=0).values
         return rewards + gamma * (1.0 - terminations) * q_next
 
 
 def td3_actor_loss(obs, bounds, actor, qf):
     """-Q_1(s, MAP(mu(s), bounds(s))): the gradient reaches the actor through the mapping."""
-    return -qf.q1(obs, action_mapping(actor(obs), bounds)).mean()
+    return -qf.q1(obs, action_mapping(actor(obs), bounds)).mean()  # CAMEL: through the mapping
 
 
 def td3_update(global_step, batch, actor, qf, target_actor, qf_target, q_optimizer, actor_optimizer, args, generator):
@@ -245,10 +293,213 @@ def td3_update(global_step, batch, actor, qf, target_actor, qf_target, q_optimiz
     actor_optimizer.zero_grad(set_to_none=True)
     actor_loss.backward()
     actor_optimizer.step()
-    with torch.no_grad():  # p' <- p' + tau (p - p'), every target tensor in one call
+    with torch.no_grad():  # CAMEL: p' <- p' + tau (p - p'), every target tensor in one call
         online = list(actor.parameters()) + list(qf.parameters())
         torch._foreach_lerp_(list(target_actor.parameters()) + list(qf_target.parameters()), online, args.tau)
     return q_values, qf_losses, actor_loss
+
+
+# CAMEL: the priors: random masking, and a saved actor as the expert
+def random_prior(space: gym.spaces.Box, seed: int):
+    """CAMEL's random masking: the prior's action is uniform in the action space at every step."""
+    rng = np.random.default_rng(seed)
+    return lambda obs: rng.uniform(space.low, space.high)
+
+
+def expert_prior(path: str, env_id: str, space: gym.spaces.Box, obs_dim: int):
+    """A saved actor of this script as the prior, evaluated in NumPy (no torch call per env step).
+
+    Raises:
+        ValueError: ``path`` is not a model saved by ``--save-model``, or one of another env.
+    """
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as exc:
+        raise ValueError(f"--expert-model {path} is not a model saved by td3_camel.py --save-model ({exc})") from None
+    if not isinstance(saved, dict) or "actor" not in saved:
+        raise ValueError(f"--expert-model {path} is not a model saved by td3_camel.py --save-model")
+    if saved.get("env_id") != env_id:
+        raise ValueError(
+            f"--expert-model {path} was trained on {saved.get('env_id')}, not on --env-id {env_id}; "
+            f"pass the actor of a {env_id} run saved with --save-model"
+        )
+    weights = {k: v.numpy().astype(np.float64) for k, v in saved["actor"].items()}
+    if weights["fc1.weight"].shape[1] != obs_dim or weights["fc_mu.weight"].shape[0] != space.shape[0]:
+        raise ValueError(f"--expert-model {path} has other observation or action sizes than {env_id}")
+    full = full_bounds(space.low, space.high).astype(np.float64)
+
+    def policy(obs):
+        h = np.maximum(weights["fc1.weight"] @ obs + weights["fc1.bias"], 0.0)
+        h = np.maximum(weights["fc2.weight"] @ h + weights["fc2.bias"], 0.0)
+        return map_into_bounds(np.tanh(weights["fc_mu.weight"] @ h + weights["fc_mu.bias"]), full)
+
+    return policy
+
+
+def make_prior(args: Args, env: gym.Env, obs_dim: int, for_eval: bool = False):
+    """The prior `--masking` names, or None for `none`; each call gives its own instance, so the
+    masked evaluation's (`for_eval`) never moves the training prior's state.
+
+    Raises:
+        PolicyRejected: the llm prior failed the sandbox's checks or its trial (run once, for training).
+        ValueError: the expert model is unusable here.
+    """
+    if args.masking == "llm":
+        return load_policy(args.policy, env=env, trial=not for_eval)
+    if args.masking == "expert":
+        return expert_prior(args.expert_model, args.env_id, env.action_space, obs_dim)
+    if args.masking == "random":
+        return random_prior(env.action_space, args.seed + (10_000 if for_eval else 0))
+    return None
+
+
+# CAMEL: seeded evaluations of the deterministic actor, inside the bounds the env reports
+def evaluate(env: gym.Env, actor: Actor, episodes: int, seed: int, device: torch.device) -> tuple[list, list]:
+    """Deterministic mu(s), no noise, mapped into `info["action_bounds"]` where the env reports it
+    (the masked evaluation env) and into the full action space otherwise."""
+    full = full_bounds(env.action_space.low, env.action_space.high)
+    returns, lengths = [], []
+    for episode in range(episodes):
+        obs, info = env.reset(seed=seed + episode)
+        done, total, steps = False, 0.0, 0
+        while not done:
+            with torch.no_grad():
+                x = actor(torch.as_tensor(obs, dtype=torch.float32, device=device)).cpu().numpy()
+            action = map_into_bounds(x, info.get("action_bounds", full)).astype(env.action_space.dtype)
+            obs, reward, terminated, truncated, info = env.step(action)
+            total, steps, done = total + float(reward), steps + 1, terminated or truncated
+        returns.append(total)
+        lengths.append(steps)
+    return returns, lengths
+
+
+# CAMEL: checkpoints, and --resume from them
+def save_atomically(obj, path: Path) -> None:
+    """Write, then rename: a run killed mid-write keeps its previous file intact."""
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def save_checkpoint(path: Path, counters: dict, modules: dict, rb: ReplayBuffer, rng: np.random.Generator, generator: torch.Generator) -> None:
+    """Everything a run needs to continue: `counters` (global_step, episodes, prior_errors,
+    wall_seconds), the state of each network and optimizer in `modules`, the replay buffer and
+    every random number generator."""
+    save_atomically(
+        {
+            **counters,
+            **{name: module.state_dict() for name, module in modules.items()},
+            "replay_buffer": rb.state(),
+            "rng": {
+                "python": random.getstate(),
+                "numpy": np.random.get_state(),
+                "torch": torch.get_rng_state(),
+                "exploration": rng.bit_generator.state,
+                "generator": generator.get_state(),
+            },
+        },
+        path,
+    )
+
+
+def restore_checkpoint(checkpoint: dict, modules: dict, rb: ReplayBuffer, rng: np.random.Generator, generator: torch.Generator) -> dict:
+    """Load what `save_checkpoint` wrote into the run's objects; returns its counters.
+
+    `wall_seconds` is None in checkpoints written before it was recorded.
+    """
+    for name, module in modules.items():
+        module.load_state_dict(checkpoint[name])
+    rb.load(checkpoint["replay_buffer"])
+    random.setstate(checkpoint["rng"]["python"])
+    np.random.set_state(checkpoint["rng"]["numpy"])
+    torch.set_rng_state(checkpoint["rng"]["torch"])
+    rng.bit_generator.state = checkpoint["rng"]["exploration"]
+    generator.set_state(checkpoint["rng"]["generator"])
+    return {key: checkpoint.get(key) for key in ("global_step", "episodes", "prior_errors", "wall_seconds")}
+
+
+def resume(run_dir: Path, cli: Args, given: set) -> tuple[Args, dict]:
+    """The run's own arguments from `run_dir/args.json`, with the flags given beside --resume
+    that may change applied (see RESUME_MAY_CHANGE) and args.json updated to match, and its
+    last checkpoint."""
+    try:
+        saved = records.read_run_args(run_dir)
+        args = Args(**{**saved, "resume": str(run_dir)})
+    except (FileNotFoundError, ValueError, TypeError) as exc:
+        fail(f"--resume {run_dir}: {exc}; pass a run directory written by this script")
+    refused = sorted(given - set(RESUME_MAY_CHANGE) - {"resume"})
+    if refused:
+        fail(
+            f"--resume continues {run_dir} with its own arguments, so {', '.join(flag(n) for n in refused)} "
+            f"cannot be given beside it; only {', '.join(flag(n) for n in RESUME_MAY_CHANGE)} may change. "
+            f"Start a new run to change the others"
+        )
+    if not (run_dir / "checkpoint.pt").is_file():
+        fail(f"--resume {run_dir}: no checkpoint.pt yet (the run stopped before its first checkpoint); start it anew")
+    checkpoint = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)
+    changed = {name: getattr(cli, name) for name in RESUME_MAY_CHANGE if name in given}
+    if changed.get("total_timesteps", args.total_timesteps) <= checkpoint["global_step"]:
+        fail(f"--total-timesteps {changed['total_timesteps']}: the run is at step {checkpoint['global_step']} already; "
+             f"give more steps to extend it")
+    if changed.get("total_timesteps", args.total_timesteps) != args.total_timesteps and args.mask_timesteps is None:
+        # the mask keeps fading over the steps it was set to; --mask-fraction would stretch it
+        changed["mask_timesteps"] = round(args.mask_fraction * args.total_timesteps)
+        changed["mask_fraction"] = None
+    if changed:
+        args = replace(args, **changed)
+        records.write_json(run_dir / records.TRAINING_ARGS_JSON, {**asdict(args), "resume": None})
+    return args, checkpoint
+
+
+def flags_given(argv: list) -> set:
+    """The Args fields named on the command line, as `--total-timesteps 5`, `--x=5` or `--no-progress`."""
+    names = {f.name for f in fields(Args)}
+    given = set()
+    for token in argv:
+        if token.startswith("--"):
+            name = token[2:].split("=", 1)[0].replace("-", "_")
+            given.add(name[3:] if name.startswith("no_") and name[3:] in names else name)
+    return given & names
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_args(args: Args, act_dim: int) -> None:
+    """Exit with a usage error on values no run can use, before anything is written."""
+    for name in ("total_timesteps", "buffer_size", "batch_size", "policy_frequency", "eval_episodes"):
+        if getattr(args, name) < 1:
+            fail(f"{flag(name)} must be at least 1, got {getattr(args, name)}")
+    for name in ("learning_starts", "eval_every", "checkpoint_every", "threads"):
+        if getattr(args, name) < 0:
+            fail(f"{flag(name)} must be 0 or more, got {getattr(args, name)}")
+    try:
+        check_bias(args.bias, act_dim)
+    except ValueError as exc:
+        fail(f"--bias {args.bias}: {exc}")
+    if args.mask_fraction is not None and args.mask_timesteps is not None:
+        fail("--mask-fraction and --mask-timesteps both set how long the mask fades out; give one of them")
+    if args.mask_fraction is not None and not 0 <= args.mask_fraction <= 1:
+        fail(f"--mask-fraction must lie in [0, 1] (the share of training the mask fades over), got {args.mask_fraction}")
+    if args.mask_timesteps is not None and not 0 <= args.mask_timesteps <= args.total_timesteps:
+        fail(f"--mask-timesteps must lie in [0, --total-timesteps {args.total_timesteps}], got {args.mask_timesteps}")
+
+
+class TimedCalls:
+    """`fn` with the wall time spent inside it summed up (`seconds`, from the `first_call` on)."""
+
+    def __init__(self, fn):
+        self.fn, self.seconds, self.first_call = fn, 0.0, None
+
+    def __call__(self, *args, **kwargs):
+        start = time.perf_counter()
+        if self.first_call is None:
+            self.first_call = start
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - start
 
 
 def keep_freed_memory() -> None:
@@ -267,86 +518,25 @@ def keep_freed_memory() -> None:
     libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: don't give the heap's top back to the OS
 
 
-def make_env(args: Args, prior, run_dir: Path, evaluation: bool = False) -> gym.Env:
-    """The training env (with the CAMEL wrappers unless `--masking none`) or the unmasked eval env."""
-    record = evaluation and args.capture_video
-    env = gym.make(args.env_id, **({"render_mode": "rgb_array"} if record else {}))
-    if record:
-        every = max(args.eval_episodes, 1)
-        env = gym.wrappers.RecordVideo(env, str(run_dir / "videos"), episode_trigger=lambda ep: ep % every == 0)
-    env = gym.wrappers.RecordEpisodeStatistics(env)
-    if prior is not None and not evaluation:
-        env = LLMBoundsWrapper(env, policy=prior, bias=args.bias)
-        env = EpsilonMaskWrapper(env, mask_fraction=args.mask_fraction, total_timesteps=args.total_timesteps)
-    return env
-
-
-def random_prior(space: gym.spaces.Box, seed: int):
-    """CAMEL's random masking: the prior's action is uniform in the action space at every step."""
-    rng = np.random.default_rng(seed)
-    return lambda obs: rng.uniform(space.low, space.high)
-
-
-def expert_prior(path: str, space: gym.spaces.Box, obs_dim: int):
-    """A saved actor of this script as the prior, evaluated in NumPy (no torch call per env step)."""
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(saved, dict) or "actor" not in saved:
-        raise SystemExit(f"--expert-model {path} is not a model saved by td3_camel.py --save-model")
-    weights = {k: v.numpy().astype(np.float64) for k, v in saved["actor"].items()}
-    if weights["fc1.weight"].shape[1] != obs_dim or weights["fc_mu.weight"].shape[0] != space.shape[0]:
-        raise SystemExit(f"--expert-model {path} was trained for {saved.get('env_id')}, whose spaces differ")
-    full = full_bounds(space.low, space.high).astype(np.float64)
-
-    def policy(obs):
-        h = np.maximum(weights["fc1.weight"] @ obs + weights["fc1.bias"], 0.0)
-        h = np.maximum(weights["fc2.weight"] @ h + weights["fc2.bias"], 0.0)
-        return action_mapping(np.tanh(weights["fc_mu.weight"] @ h + weights["fc_mu.bias"]), full)
-
-    return policy
-
-
-def evaluate(env: gym.Env, actor: Actor, episodes: int, seed: int, device: torch.device) -> tuple[list, list]:
-    """Deterministic mu(s) mapped into the full action space: no mask, no noise."""
-    full = full_bounds(env.action_space.low, env.action_space.high)
-    returns, lengths = [], []
-    for episode in range(episodes):
-        obs, _ = env.reset(seed=seed + episode)
-        done, total, steps = False, 0.0, 0
-        while not done:
-            with torch.no_grad():
-                x = actor(torch.as_tensor(obs, dtype=torch.float32, device=device)).cpu().numpy()
-            obs, reward, terminated, truncated, _ = env.step(action_mapping(x, full).astype(env.action_space.dtype))
-            total, steps, done = total + float(reward), steps + 1, terminated or truncated
-        returns.append(total)
-        lengths.append(steps)
-    return returns, lengths
-
-
-def save_atomically(obj, path: Path) -> None:
-    """Write, then rename: a run killed mid-write keeps its previous file intact."""
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
+    """A usage error, in argparse's (and tyro's) style: a message on stderr, exit status 2."""
     print(f"td3_camel.py: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 
+def shown(value) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
 if __name__ == "__main__":
     args = tyro.cli(Args)
+    # CAMEL: --resume continues a run directory from its last checkpoint
     checkpoint = None
     if args.resume:
         run_dir = Path(args.resume)
-        if not (run_dir / "args.json").is_file():
-            fail(f"--resume {run_dir}: no args.json there; pass a run directory written by this script")
-        if not (run_dir / "checkpoint.pt").is_file():
-            fail(f"--resume {run_dir}: no checkpoint.pt yet (the run stopped before its first checkpoint); start it anew")
-        args = Args(**{**json.loads((run_dir / "args.json").read_text()), "resume": str(run_dir)})
-        checkpoint = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)
+        args, checkpoint = resume(run_dir, args, flags_given(sys.argv[1:]))
 
-    # fail early and clearly on bad input, before anything is written
+    # CAMEL: fail early and clearly on bad input, before anything is written
     try:
         probe_env = gym.make(args.env_id)
     except (gym.error.Error, ModuleNotFoundError) as exc:
@@ -355,6 +545,9 @@ if __name__ == "__main__":
         fail(f"{args.env_id} has a {type(probe_env.action_space).__name__} action space; TD3 needs a Box")
     obs_space, act_space = probe_env.observation_space, probe_env.action_space
     obs_dim, act_dim = int(np.prod(obs_space.shape)), int(np.prod(act_space.shape))
+    check_args(args, act_dim)
+    if args.mask_fraction is None and args.mask_timesteps is None:
+        args.mask_fraction = DEFAULT_MASK_FRACTION
     if args.masking == "expert" and not args.expert_model:
         fail("--masking expert needs --expert-model PATH (a td3_camel.cleanrl_model saved with --save-model)")
     if args.masking == "expert" and not Path(args.expert_model).is_file():
@@ -367,21 +560,13 @@ if __name__ == "__main__":
                 fail(f"{exc} (with --policy)")
         elif not Path(args.policy).is_file():
             fail(f"--policy {args.policy}: no such prior file")
-    if not 0 < args.bias <= 1:
-        fail(f"--bias must lie in (0, 1], got {args.bias}")
     if args.device == "cuda" and not torch.cuda.is_available():
         fail("--device cuda, but torch sees no CUDA device")
     # the prior, loaded (and for llm priors tried in the sandbox) before anything is written
     try:
-        if args.masking == "llm":
-            prior = load_policy(args.policy, env=probe_env)
-        elif args.masking == "expert":
-            prior = expert_prior(args.expert_model, act_space, obs_dim)
-        elif args.masking == "random":
-            prior = random_prior(act_space, args.seed)
-        else:
-            prior = None
-    except PolicyRejected as exc:
+        prior = make_prior(args, probe_env, obs_dim)
+        eval_prior = make_prior(args, probe_env, obs_dim, for_eval=True) if args.eval_masked and args.eval_every > 0 else None
+    except (PolicyRejected, ValueError) as exc:
         fail(str(exc))
     probe_env.close()
 
@@ -389,7 +574,8 @@ if __name__ == "__main__":
         run_name = f"{args.env_id}__{args.exp_name}__{args.masking}__{args.seed}__{int(time.time())}"
         run_dir = Path(args.runs_dir) / run_name
         run_dir.mkdir(parents=True, exist_ok=False)
-        (run_dir / "args.json").write_text(json.dumps(asdict(args), indent=2))
+        records.write_json(run_dir / records.TRAINING_ARGS_JSON, asdict(args))
+        print(f"run directory: {run_dir}", file=sys.stderr)
     run_name = run_dir.name
 
     if args.track:
@@ -399,7 +585,7 @@ if __name__ == "__main__":
             project=args.wandb_project_name, entity=args.wandb_entity, sync_tensorboard=True, config=vars(args),
             name=run_name, monitor_gym=True, save_code=True, id=run_name, resume="allow",
         )
-    # purge_step drops the events a killed run logged after its last checkpoint
+    # CAMEL: purge_step drops the events a killed run logged after its last checkpoint
     writer = SummaryWriter(str(run_dir), purge_step=checkpoint["global_step"] if checkpoint else None)
     if checkpoint is None:
         writer.add_text(
@@ -407,22 +593,24 @@ if __name__ == "__main__":
             "|param|value|\n|-|-|\n%s" % ("\n".join([f"|{key}|{value}|" for key, value in vars(args).items()])),
         )
 
-    keep_freed_memory()
+    keep_freed_memory()  # CAMEL: speed
     # TRY NOT TO MODIFY: seeding
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     torch.backends.cudnn.deterministic = args.torch_deterministic
-    if args.threads > 0:
+    if args.threads > 0:  # CAMEL: one thread per trial is fastest when trials share a machine
         torch.set_num_threads(args.threads)
     use_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
     device = torch.device("cuda" if use_cuda else "cpu")
-    rng = np.random.default_rng(args.seed)  # exploration: warm-up actions and action noise
-    generator = torch.Generator(device=device).manual_seed(args.seed)  # replay sampling, target noise
+    rng = np.random.default_rng(args.seed)  # CAMEL: exploration: warm-up actions and action noise
+    generator = torch.Generator(device=device).manual_seed(args.seed)  # CAMEL: replay sampling, target noise
 
-    env = make_env(args, prior, run_dir)
-    eval_env = make_env(args, None, run_dir, evaluation=True) if args.eval_every > 0 else None
-    full = full_bounds(act_space.low, act_space.high)
+    # env setup
+    env = make_env(args, prior)
+    eval_env = make_eval_env(args, None, run_dir) if args.eval_every > 0 else None  # CAMEL:
+    masked_eval_env = make_eval_env(args, eval_prior, run_dir) if eval_prior is not None else None  # CAMEL:
+    full = full_bounds(act_space.low, act_space.high)  # CAMEL: the bounds of an unmasked step
 
     actor = Actor(obs_dim, act_dim).to(device)
     qf = TwinQ(obs_dim, act_dim).to(device)
@@ -430,73 +618,61 @@ if __name__ == "__main__":
     qf_target = TwinQ(obs_dim, act_dim).to(device)
     target_actor.load_state_dict(actor.state_dict())
     qf_target.load_state_dict(qf.state_dict())
-    for p in list(target_actor.parameters()) + list(qf_target.parameters()):
+    for p in list(target_actor.parameters()) + list(qf_target.parameters()):  # CAMEL: targets move by lerp only
         p.requires_grad_(False)
-    # fused Adam: one kernel per step for all parameters instead of a dozen small ops each
+    # CAMEL: fused Adam: one kernel per step for all parameters instead of a dozen small ops each
     q_optimizer = torch.optim.Adam(qf.parameters(), lr=args.learning_rate, fused=True)
     actor_optimizer = torch.optim.Adam(actor.parameters(), lr=args.learning_rate, fused=True)
 
     rb = ReplayBuffer(args.buffer_size, obs_dim, act_dim, device)
-    start_step, episodes = 0, 0
-    if checkpoint is not None:
-        actor.load_state_dict(checkpoint["actor"])
-        qf.load_state_dict(checkpoint["qf"])
-        target_actor.load_state_dict(checkpoint["target_actor"])
-        qf_target.load_state_dict(checkpoint["qf_target"])
-        q_optimizer.load_state_dict(checkpoint["q_optimizer"])
-        actor_optimizer.load_state_dict(checkpoint["actor_optimizer"])
-        rb.load(checkpoint["replay_buffer"])
-        random.setstate(checkpoint["rng"]["python"])
-        np.random.set_state(checkpoint["rng"]["numpy"])
-        torch.set_rng_state(checkpoint["rng"]["torch"])
-        rng.bit_generator.state = checkpoint["rng"]["exploration"]
-        generator.set_state(checkpoint["rng"]["generator"])
-        start_step, episodes = checkpoint["global_step"], checkpoint["episodes"]
+    # CAMEL: what a checkpoint holds, and the counters it restores
+    modules = {"actor": actor, "qf": qf, "target_actor": target_actor, "qf_target": qf_target,
+               "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer}
+    start_step, episodes, wall_offset = 0, 0, 0.0
+    if checkpoint is not None:  # CAMEL:
+        counters = restore_checkpoint(checkpoint, modules, rb, rng, generator)
+        start_step, episodes = counters["global_step"], counters["episodes"]
         if prior is not None:  # the schedule's clock; the reset below reseeds its draws
             env.get_wrapper_attr("set_timestep")(start_step)
-            env.set_wrapper_attr("prior_errors", checkpoint["prior_errors"])
+            env.set_wrapper_attr("prior_errors", counters["prior_errors"])
         # eval rows logged after the checkpoint are dropped: those steps will be run again
-        eval_csv = run_dir / "eval.csv"
-        if eval_csv.is_file():
-            rows = list(csv.DictReader(eval_csv.open()))
-            kept = [r for r in rows if int(r["global_step"]) <= start_step]
-            with eval_csv.open("w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=list(rows[0].keys()) if rows else ["global_step"])
-                w.writeheader()
-                w.writerows(kept)
+        kept = [row for row in records.read_eval_csv(run_dir) if row.global_step <= start_step]
+        if (run_dir / records.TRAINING_EVAL_CSV).is_file():
+            records.write_eval_csv(run_dir, kept)  # also brings an older file's columns up to date
+        # a checkpoint from before wall_seconds was recorded: the clock of its last evaluation
+        wall_offset = counters["wall_seconds"] if counters["wall_seconds"] is not None else (kept[-1].wall_seconds if kept else 0.0)
         print(f"resumed {run_dir} at step {start_step}", file=sys.stderr)
 
-    # TRY NOT TO MODIFY: start the game; a resumed run starts a fresh episode
+    # TRY NOT TO MODIFY: start the game; CAMEL: a resumed run starts a fresh episode
     obs, info = env.reset(seed=args.seed + start_step)
-    bounds = info.get("action_bounds", full)
+    bounds = info.get("action_bounds", full)  # CAMEL:
     progress = tqdm(total=args.total_timesteps, initial=start_step, disable=not args.progress, unit="step", smoothing=0.05)
     start_time = time.time()
-    learn_start_step = max(start_step, args.learning_starts + 1)
-    learn_start_time = start_time if start_step >= learn_start_step else None
     window_time, window_step = start_time, start_step
-    last_return, last_eval = float("nan"), float("nan")
-    actor_loss, update_seconds = None, 0.0
+    last_return = last_eval = last_masked_eval = None
+    update = TimedCalls(td3_update)  # CAMEL: its time goes to summary.json, for benchmarks/td3_speed.py
+    actor_loss = None
     for global_step in range(start_step, args.total_timesteps):
-        # ALGO LOGIC: put action logic here; x is the normalized action, mapped into the bounds in force
+        # ALGO LOGIC: put action logic here; CAMEL: x is the normalized action, mapped into the bounds in force
         if global_step < args.learning_starts:
             x = rng.uniform(-1.0, 1.0, act_dim)
         else:
             with torch.no_grad():
                 x = actor(torch.as_tensor(obs, dtype=torch.float32, device=device)).cpu().numpy()
             x = np.clip(x + rng.normal(0.0, args.exploration_noise, act_dim), -1.0, 1.0)
-        action = np.minimum(np.maximum(action_mapping(x, bounds), bounds[0]), bounds[1]).astype(act_space.dtype)
+        action = map_into_bounds(x, bounds).astype(act_space.dtype)  # CAMEL:
 
         # TRY NOT TO MODIFY: execute the game and log data.
         next_obs, reward, terminated, truncated, info = env.step(action)
-        next_bounds = info.get("action_bounds", full)
+        next_bounds = info.get("action_bounds", full)  # CAMEL:
         if "episode" in info:
             episodes += 1
             last_return = float(info["episode"]["r"])
             writer.add_scalar("charts/episodic_return", last_return, global_step)
             writer.add_scalar("charts/episodic_length", int(info["episode"]["l"]), global_step)
 
-        # the transition keeps s' = the episode's final observation with its own bounds, and only
-        # termination stops bootstrapping (a time-limit truncation does not)
+        # CAMEL: one env, reset here: the transition keeps s' = the episode's final observation with
+        # its own bounds, and only termination stops bootstrapping (a time-limit truncation does not)
         rb.add(obs, next_obs, action, reward, terminated, bounds, next_bounds)
         if terminated or truncated:
             obs, info = env.reset()
@@ -506,14 +682,10 @@ if __name__ == "__main__":
 
         # ALGO LOGIC: training.
         if global_step > args.learning_starts:
-            if learn_start_time is None:
-                learn_start_time = time.time()
-            update_start = time.perf_counter()
-            q_values, qf_losses, new_actor_loss = td3_update(
+            q_values, qf_losses, new_actor_loss = update(
                 global_step, rb.sample(args.batch_size, generator), actor, qf, target_actor, qf_target,
                 q_optimizer, actor_optimizer, args, generator,
             )
-            update_seconds += time.perf_counter() - update_start
             actor_loss = actor_loss if new_actor_loss is None else new_actor_loss
 
             if global_step % 100 == 0:
@@ -527,7 +699,7 @@ if __name__ == "__main__":
 
         step = global_step + 1
         progress.update(1)
-        if step % 1000 == 0:
+        if step % 1000 == 0:  # CAMEL: SPS over the last 1000 steps, not since the start
             now = time.time()
             sps = (step - window_step) / (now - window_time)
             window_time, window_step = now, step
@@ -535,78 +707,60 @@ if __name__ == "__main__":
             if prior is not None:
                 writer.add_scalar("charts/mask_probability", env.get_wrapper_attr("mask_probability")(), global_step)
                 writer.add_scalar("charts/prior_errors", env.get_wrapper_attr("prior_errors"), global_step)
-            progress.set_postfix(sps=f"{sps:.0f}", ret=f"{last_return:.0f}", eval=f"{last_eval:.0f}", refresh=False)
+            progress.set_postfix(sps=f"{sps:.0f}", ret=shown(last_return), eval=shown(last_eval), refresh=False)
 
+        # CAMEL: seeded evaluations, unmasked (the headline) and inside the prior's mask
         if eval_env is not None and step % args.eval_every == 0:
             returns, lengths = evaluate(eval_env, actor, args.eval_episodes, args.seed + 10_000, device)
             last_eval = float(np.mean(returns))
             writer.add_scalar("eval/episodic_return", last_eval, global_step)
             writer.add_scalar("eval/episodic_length", float(np.mean(lengths)), global_step)
-            eval_csv = run_dir / "eval.csv"
-            new_file = not eval_csv.is_file()
-            with eval_csv.open("a", newline="") as f:
-                w = csv.writer(f)
-                if new_file:
-                    w.writerow(["global_step", "return_mean", "return_std", "length_mean", "episodes", "wall_seconds"])
-                w.writerow([step, f"{last_eval:.3f}", f"{np.std(returns):.3f}", f"{np.mean(lengths):.1f}", len(returns), f"{time.time() - start_time:.1f}"])
+            if masked_eval_env is not None:
+                masked_returns, _ = evaluate(masked_eval_env, actor, args.eval_episodes, args.seed + 10_000, device)
+                last_masked_eval = float(np.mean(masked_returns))
+                writer.add_scalar("eval/masked_episodic_return", last_masked_eval, global_step)
+            records.append_eval_row(run_dir, records.TrainingEvalRow(
+                global_step=step, return_mean=last_eval, return_std=float(np.std(returns)),
+                length_mean=float(np.mean(lengths)), episodes=len(returns),
+                wall_seconds=wall_offset + time.time() - start_time, masked_return_mean=last_masked_eval,
+            ))
 
-        if args.checkpoint_every > 0 and step % args.checkpoint_every == 0 and step < args.total_timesteps:
-            save_atomically(
-                {
-                    "global_step": step,
-                    "episodes": episodes,
-                    "prior_errors": env.get_wrapper_attr("prior_errors") if prior is not None else 0,
-                    "actor": actor.state_dict(),
-                    "qf": qf.state_dict(),
-                    "target_actor": target_actor.state_dict(),
-                    "qf_target": qf_target.state_dict(),
-                    "q_optimizer": q_optimizer.state_dict(),
-                    "actor_optimizer": actor_optimizer.state_dict(),
-                    "replay_buffer": rb.state(),
-                    "rng": {
-                        "python": random.getstate(),
-                        "numpy": np.random.get_state(),
-                        "torch": torch.get_rng_state(),
-                        "exploration": rng.bit_generator.state,
-                        "generator": generator.get_state(),
-                    },
-                },
-                run_dir / "checkpoint.pt",
-            )
+        if args.checkpoint_every > 0 and step % args.checkpoint_every == 0 and step < args.total_timesteps:  # CAMEL:
+            counters = {"global_step": step, "episodes": episodes, "wall_seconds": wall_offset + time.time() - start_time,
+                        "prior_errors": env.get_wrapper_attr("prior_errors") if prior is not None else 0}
+            save_checkpoint(run_dir / "checkpoint.pt", counters, modules, rb, rng, generator)
 
     progress.close()
-    end_time = time.time()
-    summary = {
-        "env_id": args.env_id,
-        "masking": args.masking,
-        "seed": args.seed,
-        "total_timesteps": args.total_timesteps,
-        "last_eval_return": last_eval,
-        "episodes": episodes,
-        "prior_errors": env.get_wrapper_attr("prior_errors") if prior is not None else 0,
-        "learning_steps_per_second": (
-            (args.total_timesteps - learn_start_step) / (end_time - learn_start_time)
-            if learn_start_time is not None and args.total_timesteps > learn_start_step
-            else None
-        ),
-        # this process's learning time inside updates; the rest is env, prior, action, replay write, logging, eval
-        "update_share_of_learning_time": (
-            update_seconds / (end_time - learn_start_time) if learn_start_time is not None and end_time > learn_start_time else None
-        ),
-        "replay_buffer_bytes": rb.nbytes,
-        "device": str(device),
-        "torch_threads": torch.get_num_threads(),
-    }
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    # CAMEL: summary.json, the run's outcome in one record
+    end = time.perf_counter()
+    learning = end - update.first_call if update.first_call is not None else None
+    summary = records.TrainingSummary(
+        env_id=args.env_id,
+        masking=args.masking,
+        seed=args.seed,
+        total_timesteps=args.total_timesteps,
+        last_eval_return=last_eval,
+        last_masked_eval_return=last_masked_eval,
+        episodes=episodes,
+        prior_errors=env.get_wrapper_attr("prior_errors") if prior is not None else 0,
+        wall_seconds=wall_offset + time.time() - start_time,
+        learning_steps_per_second=(args.total_timesteps - max(start_step, args.learning_starts + 1)) / learning if learning else None,
+        update_share_of_learning_time=update.seconds / learning if learning else None,
+        replay_buffer_bytes=rb.nbytes,
+        device=str(device),
+        torch_threads=torch.get_num_threads(),
+    )
+    summary.write(run_dir / records.TRAINING_SUMMARY_JSON)
     if args.save_model:
         model_path = run_dir / f"{args.exp_name}.cleanrl_model"
-        save_atomically(
+        save_atomically(  # CAMEL: one file with the env it was trained on (checked by --expert-model)
             {"actor": actor.state_dict(), "qf": qf.state_dict(), "env_id": args.env_id, "obs_dim": obs_dim, "act_dim": act_dim},
             model_path,
         )
         print(f"model saved to {model_path}", file=sys.stderr)
     env.close()
-    if eval_env is not None:
-        eval_env.close()
+    for e in (eval_env, masked_eval_env):
+        if e is not None:
+            e.close()
     writer.close()
-    print(json.dumps(summary))
+    print(records.read_summary(run_dir).to_json(indent=None))  # CAMEL: summary.json on one line, for scripts

@@ -1,6 +1,5 @@
-"""cleanrl_scripts/td3_camel.py: the masking-aware target and actor loss, replay transitions, runs, resume."""
+"""cleanrl_scripts/td3_camel.py: the masking-aware target and actor loss, replay transitions, runs, resume, errors."""
 
-import csv
 import json
 import math
 import os
@@ -20,13 +19,15 @@ SCRIPT = REPO / "cleanrl_scripts" / "td3_camel.py"
 sys.path.insert(0, str(SCRIPT.parent))
 import td3_camel  # noqa: E402
 
+from camel_gym import load_policy, records  # noqa: E402
 from camel_gym.masking import prior_bounds  # noqa: E402
 
 SMALL = ["--buffer-size", "2000", "--batch-size", "32", "--no-progress", "--eval-episodes", "1"]
 
 
 def run_script(*args, tmp_path, env=None, timeout=240, check=True):
-    cmd = [sys.executable, str(SCRIPT), "--runs-dir", str(tmp_path / "runs"), *args]
+    runs_dir = [] if "--resume" in args else ["--runs-dir", str(tmp_path / "runs")]  # a resumed run has its own
+    cmd = [sys.executable, str(SCRIPT), *runs_dir, *args]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
     if check and done.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
@@ -183,42 +184,112 @@ def test_no_stored_transition_crosses_an_episode_boundary(tmp_path):
     )
     buffer = torch.load(only_run_dir(tmp_path) / "checkpoint.pt", weights_only=False)["replay_buffer"]["data"].numpy()
     assert buffer.shape[0] == 100
-    obs, next_obs, action, reward, term = buffer[:, 0:2], buffer[:, 2:4], buffer[:, 4], buffer[:, 5], buffer[:, 6]
-    bounds, next_bounds = buffer[:, 7:9], buffer[:, 9:11]
+    columns = td3_camel.ReplayBuffer(1, obs_dim=2, act_dim=1, device=torch.device("cpu")).columns
+    obs, next_obs, action, reward, term, bounds, next_bounds = (buffer[:, columns[name]] for name in columns)
+    action, reward, term = action[:, 0], reward[:, 0], term[:, 0]
+    bounds, next_bounds = bounds.reshape(-1, 2, 1), next_bounds.reshape(-1, 2, 1)
+
+    # the bounds each observation must carry: the same wrappers with the same seed draw the same
+    # masks, and the prior's box (or, where the draw dropped the mask, the full space) follows
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import counter_env  # noqa: F401  (registers CounterEnv-v0)
+    finally:
+        sys.path.remove(str(tmp_path))
+    replica = td3_camel.make_env(
+        td3_camel.Args(env_id="CounterEnv-v0", total_timesteps=150, mask_fraction=1.0),
+        prior=load_policy(str(tmp_path / "prior.py"), trial=False),
+    )
     low, high = np.array([-1.0]), np.array([1.0])
-    full = [-1.0, 1.0]
 
-    def bounds_of(o):
-        return prior_bounds(np.array([o[1] / 4.0 - 1.0]), low, high, 0.3)[:, 0]
+    def expected(o, info):
+        if info["mask_applied"]:
+            want = prior_bounds(np.array([o[1] / 4.0 - 1.0]), low, high, 0.3)
+        else:
+            want = np.array([low, high])
+        np.testing.assert_allclose(info["action_bounds"], want, atol=1e-6)  # the replica's bounds are as documented
+        return info["action_bounds"].astype(np.float32), info["mask_applied"]
 
+    o, info = replica.reset(seed=1)  # the script resets with --seed (1) at step 0
+    want_bounds, applied = expected(o, info)
+    masked = 0
     for i in range(len(buffer)):
-        assert next_obs[i, 0] == obs[i, 0] and next_obs[i, 1] == obs[i, 1] + 1  # same episode, next step
-        assert reward[i] == next_obs[i, 1]
-        assert term[i] == float(obs[i, 0] % 2 == 1 and next_obs[i, 1] == 5)  # truncation at 7 is not termination
-        for b, o in ((bounds[i], obs[i]), (next_bounds[i], next_obs[i])):
-            assert np.allclose(b, bounds_of(o), atol=1e-6) or np.allclose(b, full)  # the bounds of that observation
-        assert bounds[i][0] - 1e-6 <= action[i] <= bounds[i][1] + 1e-6
+        np.testing.assert_array_equal(obs[i], o)
+        np.testing.assert_array_equal(bounds[i], want_bounds, err_msg=f"bounds(s) of transition {i}")
+        masked += applied
+        o, r, terminated, truncated, info = replica.step(action[i : i + 1])
+        want_next, _ = expected(o, info)
+        np.testing.assert_array_equal(next_obs[i], o)  # same episode, next step: never a reset observation
+        np.testing.assert_array_equal(next_bounds[i], want_next, err_msg=f"bounds(s') of transition {i}")
+        assert reward[i] == r == next_obs[i, 1]
+        assert term[i] == float(terminated) == float(obs[i, 0] % 2 == 1 and next_obs[i, 1] == 5)  # truncation at 7 is not termination
+        assert bounds[i, 0, 0] <= action[i] <= bounds[i, 1, 0]
+        if terminated or truncated:
+            o, info = replica.reset()
+            want_bounds, applied = expected(o, info)
+            assert o[1] == 0  # the next row starts the next episode
+        else:
+            want_bounds = want_next
+            applied = info["mask_applied"]
+    # eps_t falls from 1 to 1/3 over these 100 steps: most observations carry the prior's box, some do not
+    assert 50 <= masked < 100
     ends = np.flatnonzero(next_obs[:, 1] == np.where(obs[:, 0] % 2 == 1, 5, 7))
-    assert len(ends) >= 10 and np.all(obs[ends + 1, 1] == 0)  # the next row starts the next episode
+    assert len(ends) >= 10
+
+
+def test_mask_timesteps_fades_the_mask_over_that_many_steps():
+    env = td3_camel.make_env(
+        td3_camel.Args(env_id="Pendulum-v1", total_timesteps=300_000, mask_timesteps=200_000), prior=lambda obs: [0.0],
+    )
+    clock = env.get_wrapper_attr("set_timestep")
+    for step, probability in ((0, 1.0), (100_000, 0.5), (200_000, 0.0), (250_000, 0.0)):
+        clock(step)
+        assert env.get_wrapper_attr("mask_probability")() == pytest.approx(probability, abs=1e-12)
+
+
+def test_flags_given_names_the_fields_on_the_command_line():
+    given = td3_camel.flags_given(["--resume", "runs/x", "--total-timesteps=5", "--no-progress", "--eval_every", "3", "--help"])
+    assert given == {"resume", "total_timesteps", "progress", "eval_every"}
+
+
+def test_the_bar_shows_a_dash_before_the_first_evaluation(tmp_path):
+    (tmp_path / "counter_env.py").write_text(COUNTER_ENV)
+    done = run_script(
+        "--env-id", "counter_env:CounterEnv-v0", "--masking", "none", "--total-timesteps", "1000", "--learning-starts",
+        "1000", "--eval-every", "0", "--checkpoint-every", "0", "--buffer-size", "1000",
+        tmp_path=tmp_path, env={"PYTHONPATH": str(tmp_path)},
+    )
+    assert "eval=-" in done.stderr and "nan" not in done.stderr, done.stderr[-2000:]
 
 
 @pytest.mark.parametrize("masking", ["none", "llm", "random"])
 def test_smoke_run_per_masking_mode(masking, tmp_path):
-    run_script(
+    done = run_script(
         "--env-id", "Hopper-v4", "--masking", masking, "--total-timesteps", "400", "--learning-starts", "150",
         "--eval-every", "200", "--checkpoint-every", "0", "--save-model", *SMALL, tmp_path=tmp_path,
     )
     run_dir = only_run_dir(tmp_path)
     assert {"args.json", "eval.csv", "summary.json", "td3_camel.cleanrl_model"} <= {p.name for p in run_dir.iterdir()}
-    rows = list(csv.DictReader((run_dir / "eval.csv").open()))
-    assert [int(r["global_step"]) for r in rows] == [200, 400]
-    assert all(math.isfinite(float(r["return_mean"])) for r in rows)
+    # the run directory is announced before training, even without the progress bar
+    assert done.stderr.index(f"run directory: {run_dir}") < done.stderr.index("model saved to")
+    assert (run_dir / "eval.csv").read_text().splitlines()[0] == ",".join(records.TRAINING_EVAL_COLUMNS)
+    rows = records.read_eval_csv(run_dir)
+    assert [r.global_step for r in rows] == [200, 400]
+    assert all(math.isfinite(r.return_mean) for r in rows)
     tags = scalars(run_dir)
     for tag in ("charts/episodic_return", "losses/qf1_loss", "losses/qf2_loss", "losses/actor_loss", "eval/episodic_return"):
         assert tags[tag] and all(math.isfinite(v) for v in tags[tag]), tag
-    summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["masking"] == masking and summary["learning_steps_per_second"] > 0
-    assert 0 < summary["update_share_of_learning_time"] < 1
+    summary = records.read_summary(run_dir)
+    assert summary.masking == masking and summary.learning_steps_per_second > 0
+    assert 0 < summary.update_share_of_learning_time < 1
+    # the masked evaluation runs beside the unmasked one, except for plain TD3
+    if masking == "none":
+        assert all(r.masked_return_mean is None for r in rows) and "eval/masked_episodic_return" not in tags
+        assert summary.last_masked_eval_return is None
+    else:
+        assert all(math.isfinite(r.masked_return_mean) for r in rows)
+        assert len(tags["eval/masked_episodic_return"]) == 2
+        assert summary.last_masked_eval_return == pytest.approx(rows[-1].masked_return_mean, abs=1e-3)
 
 
 def test_expert_masking_uses_a_saved_actor(tmp_path):
@@ -227,8 +298,20 @@ def test_expert_masking_uses_a_saved_actor(tmp_path):
     model = only_run_dir(tmp_path / "a") / "td3_camel.cleanrl_model"
     run_script("--env-id", "Hopper-v4", "--masking", "expert", "--expert-model", str(model), "--total-timesteps", "200",
                "--learning-starts", "100", "--eval-every", "0", "--checkpoint-every", "0", *SMALL, tmp_path=tmp_path / "b")
-    summary = json.loads((only_run_dir(tmp_path / "b") / "summary.json").read_text())
+    text = (only_run_dir(tmp_path / "b") / "summary.json").read_text()
+
+    def refuse(token):
+        raise AssertionError(f"summary.json is not strict JSON: it holds {token}")
+
+    summary = json.loads(text, parse_constant=refuse)  # --eval-every 0: no eval return, written as null
     assert summary["masking"] == "expert" and summary["prior_errors"] == 0
+    assert summary["last_eval_return"] is None and summary["last_masked_eval_return"] is None
+    # an actor trained on another env is refused before anything is written
+    done = run_script("--env-id", "Walker2d-v4", "--masking", "expert", "--expert-model", str(model),
+                      "--total-timesteps", "10", tmp_path=tmp_path / "c", check=False, timeout=60)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert f"td3_camel.py: error: --expert-model {model} was trained on Hopper-v4, not on --env-id Walker2d-v4" in done.stderr
+    assert not (tmp_path / "c" / "runs").exists()
 
 
 def test_killed_run_resumes_to_completion(tmp_path):
@@ -236,10 +319,17 @@ def test_killed_run_resumes_to_completion(tmp_path):
             "--checkpoint-every", "400", *SMALL]
     proc = subprocess.Popen([sys.executable, str(SCRIPT), "--runs-dir", str(tmp_path / "runs"), *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # kill once there is a checkpoint and an evaluation logged after it, which the resume must drop
     deadline = time.time() + 180
-    while time.time() < deadline and not list((tmp_path / "runs").glob("*/checkpoint.pt")):
-        time.sleep(0.2)
-    time.sleep(1.0)
+    while time.time() < deadline and proc.poll() is None:
+        checkpoints = list((tmp_path / "runs").glob("*/checkpoint.pt"))
+        try:
+            rows = records.read_eval_csv(checkpoints[0].parent) if checkpoints else []
+        except records.RecordError:  # a row caught half-written
+            rows = []
+        if rows and rows[-1].global_step > torch.load(checkpoints[0], weights_only=False)["global_step"]:
+            break
+        time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)  # kill -9: no chance to clean up
     proc.wait()
     run_dir = only_run_dir(tmp_path)
@@ -247,14 +337,56 @@ def test_killed_run_resumes_to_completion(tmp_path):
     saved = torch.load(run_dir / "checkpoint.pt", weights_only=False)
     killed_at = saved["global_step"]
     assert 400 <= killed_at < 2400
-    assert saved["replay_buffer"]["data"].untyped_storage().nbytes() == killed_at * 39 * 4  # filled rows only
+    row_bytes = td3_camel.ReplayBuffer(1, obs_dim=11, act_dim=3, device=torch.device("cpu")).nbytes  # Hopper-v4
+    assert saved["replay_buffer"]["data"].untyped_storage().nbytes() == killed_at * row_bytes  # filled rows only
+    before = [r for r in records.read_eval_csv(run_dir) if r.global_step <= killed_at]
     done = run_script("--resume", str(run_dir), tmp_path=tmp_path)
     assert f"resumed {run_dir} at step {killed_at}" in done.stderr
-    summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["total_timesteps"] == 2400
-    steps = [int(r["global_step"]) for r in csv.DictReader((run_dir / "eval.csv").open())]
-    assert steps == list(range(400, 2401, 400))  # no lost or duplicated evaluations
+    assert records.read_summary(run_dir).total_timesteps == 2400
+    rows = records.read_eval_csv(run_dir)
+    assert [r.global_step for r in rows] == list(range(400, 2401, 400))  # no lost or duplicated evaluations
+    assert rows[: len(before)] == before
+    clock = [r.wall_seconds for r in rows]
+    assert clock == sorted(clock) and clock[len(before)] >= saved["wall_seconds"]  # the clock goes on across the resume
     assert scalars(run_dir)["eval/episodic_return"]
+
+
+def test_resume_of_a_run_from_before_the_new_fields(tmp_path):
+    """A run of an older td3_camel.py: args.json without --mask-timesteps/--eval-masked, eval.csv
+    without masked_return_mean, a checkpoint without wall_seconds. It resumes, extended, and the
+    mask keeps fading over the steps it was set to."""
+    run_script("--env-id", "Hopper-v4", "--total-timesteps", "600", "--learning-starts", "200", "--eval-every", "200",
+               "--checkpoint-every", "400", *SMALL, tmp_path=tmp_path)
+    run_dir = only_run_dir(tmp_path)
+    args = json.loads((run_dir / "args.json").read_text())
+    for new_field in ("mask_timesteps", "eval_masked"):
+        del args[new_field]
+    (run_dir / "args.json").write_text(json.dumps(args))
+    old_columns = ["global_step", "return_mean", "return_std", "length_mean", "episodes", "wall_seconds"]
+    with (run_dir / "eval.csv").open("w", newline="") as f:
+        f.write(",".join(old_columns) + "\n200,5.000,0.000,9.0,1,1000.0\n400,6.000,0.000,9.0,1,1001.0\n600,7.000,0.000,9.0,1,1002.0\n")
+    checkpoint = torch.load(run_dir / "checkpoint.pt", weights_only=False)
+    del checkpoint["wall_seconds"]
+    torch.save(checkpoint, run_dir / "checkpoint.pt")
+    (run_dir / "summary.json").unlink()
+
+    # flags that would change the run are refused, by name, and nothing changes
+    refused = run_script("--resume", str(run_dir), "--seed", "2", "--bias", "0.5", "--total-timesteps", "800",
+                         tmp_path=tmp_path, check=False, timeout=60)
+    assert refused.returncode == 2
+    assert f"td3_camel.py: error: --resume continues {run_dir} with its own arguments, so --bias, --seed cannot" in refused.stderr
+    assert json.loads((run_dir / "args.json").read_text()) == args
+
+    done = run_script("--resume", str(run_dir), "--total-timesteps", "800", tmp_path=tmp_path)
+    assert f"resumed {run_dir} at step 400" in done.stderr
+    resumed = records.read_run_args(run_dir)
+    assert resumed["total_timesteps"] == 800
+    assert resumed["mask_timesteps"] == 120 and resumed["mask_fraction"] is None  # 0.2 of the 600 steps it began with
+    rows = records.read_eval_csv(run_dir)
+    assert [r.global_step for r in rows] == [200, 400, 600, 800]
+    assert [r.masked_return_mean is None for r in rows] == [True, True, False, False]
+    assert rows[2].wall_seconds > 1001.0  # counted on from the last evaluation before the checkpoint
+    assert records.read_summary(run_dir).total_timesteps == 800
 
 
 @pytest.mark.parametrize(
@@ -264,11 +396,16 @@ def test_killed_run_resumes_to_completion(tmp_path):
         (["--policy", "/nonexistent/prior.py"], "--policy /nonexistent/prior.py: no such prior file"),
         (["--masking", "expert"], "--masking expert needs --expert-model"),
         (["--env-id", "Humanoid-v4"], "no shipped prior for env id 'Humanoid-v4'"),
-        (["--bias", "1.5"], "--bias must lie in (0, 1]"),
+        (["--bias", "1.5"], "--bias 1.5: bias must lie in (0, 1]"),
+        (["--mask-fraction", "0.5", "--mask-timesteps", "10"], "--mask-fraction and --mask-timesteps both set"),
+        (["--mask-timesteps", "20"], "--mask-timesteps must lie in [0, --total-timesteps 10], got 20"),
+        (["--eval-every", "-1"], "--eval-every must be 0 or more, got -1"),
+        (["--resume", "/nonexistent/run"], "--resume /nonexistent/run: /nonexistent/run has no args.json"),
         (["--policy", str(REPO / "tests" / "hostile" / "import_os.py")], "import of 'os' is not allowed"),
     ],
 )
 def test_clear_errors(args, message, tmp_path):
     done = run_script(*args, "--total-timesteps", "10", tmp_path=tmp_path, check=False, timeout=60)
-    assert done.returncode == 2 and message in done.stderr, done.stderr[-2000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("td3_camel.py: error: ")]
+    assert done.returncode == 2 and len(errors) == 1 and message in errors[0], done.stderr[-2000:]
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
