@@ -418,10 +418,10 @@ def restore_checkpoint(checkpoint: dict, modules: dict, rb: ReplayBuffer, rng: n
     return {key: checkpoint.get(key) for key in ("global_step", "episodes", "prior_errors", "wall_seconds")}
 
 
-def resume(run_dir: Path, cli: Args, given: set) -> tuple[Args, dict]:
-    """The run's own arguments from `run_dir/args.json`, with the flags given beside --resume
-    that may change applied (see RESUME_MAY_CHANGE) and args.json updated to match, and its
-    last checkpoint."""
+def resume(run_dir: Path, cli: Args, given: set) -> tuple[Args, dict, bool]:
+    """The run's own arguments from `run_dir/args.json` with the flags given beside --resume
+    that may change applied (see RESUME_MAY_CHANGE), its last checkpoint, and whether the
+    arguments changed (args.json is rewritten once they are checked)."""
     try:
         saved = records.read_run_args(run_dir)
         args = Args(**{**saved, "resume": str(run_dir)})
@@ -445,10 +445,7 @@ def resume(run_dir: Path, cli: Args, given: set) -> tuple[Args, dict]:
         # the mask keeps fading over the steps it was set to; --mask-fraction would stretch it
         changed["mask_timesteps"] = round(args.mask_fraction * args.total_timesteps)
         changed["mask_fraction"] = None
-    if changed:
-        args = replace(args, **changed)
-        records.write_json(run_dir / records.TRAINING_ARGS_JSON, {**asdict(args), "resume": None})
-    return args, checkpoint
+    return replace(args, **changed), checkpoint, bool(changed)
 
 
 def flags_given(argv: list) -> set:
@@ -531,10 +528,10 @@ def shown(value) -> str:
 if __name__ == "__main__":
     args = tyro.cli(Args)
     # CAMEL: --resume continues a run directory from its last checkpoint
-    checkpoint = None
+    checkpoint, resumed_with_changes = None, False
     if args.resume:
         run_dir = Path(args.resume)
-        args, checkpoint = resume(run_dir, args, flags_given(sys.argv[1:]))
+        args, checkpoint, resumed_with_changes = resume(run_dir, args, flags_given(sys.argv[1:]))
 
     # CAMEL: fail early and clearly on bad input, before anything is written
     try:
@@ -576,6 +573,8 @@ if __name__ == "__main__":
         run_dir.mkdir(parents=True, exist_ok=False)
         records.write_json(run_dir / records.TRAINING_ARGS_JSON, asdict(args))
         print(f"run directory: {run_dir}", file=sys.stderr)
+    elif resumed_with_changes:  # CAMEL: a later --resume continues with them
+        records.write_json(run_dir / records.TRAINING_ARGS_JSON, {**asdict(args), "resume": None})
     run_name = run_dir.name
 
     if args.track:
