@@ -33,7 +33,9 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 import math
 import os
@@ -505,9 +507,6 @@ def candidates(run_dir: str | Path) -> list[CandidateStatus]:
 #   eval.csv             one TrainingEvalRow per evaluation, columns TRAINING_EVAL_COLUMNS
 #   summary.json         TrainingSummary, when the run finished
 #   checkpoint.pt, events.out.tfevents.*, td3_camel.cleanrl_model, videos/   (torch, TensorBoard, video)
-
-import csv  # imported here, with the only section that uses them
-import io
 
 TRAINING_ARGS_JSON = "args.json"
 TRAINING_EVAL_CSV = "eval.csv"

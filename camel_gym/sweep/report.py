@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from camel_gym.records import write_atomic
-from camel_gym.sweep.run import MANIFEST, trial_run_dir
+from camel_gym.records import read_eval_csv, write_atomic
+from camel_gym.sweep.run import MANIFEST, trial_finished, trial_run_dir
 from camel_gym.sweep.stats import iqm, mean_with_ci, probability_of_improvement
 
 __all__ = ["ReportOutcome", "report"]
@@ -44,28 +44,19 @@ class ReportOutcome:
     incomplete: list[str] = field(default_factory=list)
 
 
-def _read_evals(run: Path) -> list[dict[str, str]]:
-    path = run / "eval.csv"
-    if not path.is_file():
-        return []
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def _collect(sweep_dir: Path, manifest: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     rows, trials = [], {}
     for name, entry in sorted(manifest["trials"].items()):
-        run = trial_run_dir(sweep_dir / entry["folder"])
-        finished = run is not None and (run / "summary.json").is_file()
-        trials[name] = {**entry, "finished": finished}
-        for r in _read_evals(run) if run is not None else []:
+        folder = sweep_dir / entry["folder"]
+        run = trial_run_dir(folder)
+        trials[name] = {**entry, "finished": trial_finished(folder)}
+        for r in read_eval_csv(run) if run is not None else []:
             rows.append({
                 "env_id": entry["env_id"], "variant": entry["variant"],
                 "settings": ";".join(f"{k}={v}" for k, v in sorted(entry["settings"].items())),
-                "label": entry["label"], "seed": entry["seed"], "step": int(r["global_step"]),
-                "return_mean": float(r["return_mean"]), "return_std": float(r["return_std"]),
-                "masked_return_mean": float(r["masked_return_mean"]) if r.get("masked_return_mean") not in (None, "") else None,
-                "trial": name,
+                "label": entry["label"], "seed": entry["seed"], "step": r.global_step,
+                "return_mean": r.return_mean, "return_std": r.return_std,
+                "masked_return_mean": r.masked_return_mean, "trial": name,
             })
     return rows, trials
 

@@ -34,18 +34,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from camel_gym.records import write_json
+from camel_gym.records import (
+    TRAINING_ARGS_JSON,
+    TRAINING_SUMMARY_JSON,
+    read_eval_csv,
+    read_run_args,
+    read_summary,
+    write_json,
+)
 from camel_gym.sweep.grid import Grid, GridError, Trial
 
-__all__ = ["SweepOutcome", "run_sweep", "trial_run_dir", "trial_steps"]
+__all__ = ["SweepOutcome", "run_sweep", "trial_finished", "trial_run_dir", "trial_steps"]
 
 MANIFEST = "sweep.json"
 
 
 def trial_run_dir(trial_dir: Path) -> Path | None:
     """The run directory ``td3_camel.py`` made inside a trial's folder (None before it started)."""
-    runs = sorted(d for d in trial_dir.glob("*/") if (d / "args.json").is_file())
+    runs = sorted(d for d in trial_dir.glob("*/") if (d / TRAINING_ARGS_JSON).is_file())
     return runs[-1] if runs else None
+
+
+def trial_finished(trial_dir: Path) -> bool:
+    """Whether the trial's run wrote its ``summary.json`` (td3_camel.py does that last)."""
+    run = trial_run_dir(trial_dir)
+    return run is not None and (run / TRAINING_SUMMARY_JSON).is_file()
 
 
 def trial_steps(trial_dir: Path) -> int:
@@ -53,13 +66,10 @@ def trial_steps(trial_dir: Path) -> int:
     run = trial_run_dir(trial_dir)
     if run is None:
         return 0
-    if (run / "summary.json").is_file():
-        return int(json.loads((run / "summary.json").read_text())["total_timesteps"])
-    eval_csv = run / "eval.csv"
-    if not eval_csv.is_file():
-        return 0
-    lines = eval_csv.read_text().strip().splitlines()
-    return int(lines[-1].split(",")[0]) if len(lines) > 1 else 0
+    if trial_finished(trial_dir):
+        return read_summary(run).total_timesteps
+    rows = read_eval_csv(run)
+    return rows[-1].global_step if rows else 0
 
 
 def _die_with_parent() -> None:
@@ -111,8 +121,8 @@ def execute_trial(trial_dir: str, script: str, options: list[str], threads: int)
     record_path = folder / "trial.json"
     record = json.loads(record_path.read_text()) if record_path.is_file() else {"attempts": 0}
     run = trial_run_dir(folder)
-    if run is not None and (run / "summary.json").is_file():
-        return json.loads((run / "summary.json").read_text())
+    if trial_finished(folder):
+        return read_summary(run).to_dict()
     if run is not None and (run / "checkpoint.pt").is_file():
         command = [sys.executable, script, "--resume", str(run)]
     else:
@@ -133,11 +143,10 @@ def execute_trial(trial_dir: str, script: str, options: list[str], threads: int)
             code = process.wait()
         finally:
             (folder / "running.json").unlink(missing_ok=True)
-    run = trial_run_dir(folder)
-    if code != 0 or run is None or not (run / "summary.json").is_file():
+    if code != 0 or not trial_finished(folder):
         tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])
         raise TrialFailed(f"{folder.name}: td3_camel.py exited with {code} (attempt {record['attempts']}); log {log_path}:\n{tail}")
-    return json.loads((run / "summary.json").read_text())
+    return read_summary(trial_run_dir(folder)).to_dict()
 
 
 @dataclass
@@ -166,7 +175,8 @@ def _check_existing(trial: Trial, folder: Path) -> None:
     run = trial_run_dir(folder)
     if run is None:
         return
-    args = json.loads((run / "args.json").read_text())
+    args = read_run_args(run)
+    # the options td3_camel.py --resume may change, and the sweep's own thread count
     resumable = {"threads", "progress", "total_timesteps", "eval_every", "checkpoint_every"}
     differ = {k: (args.get(k), v) for k, v in trial.options if k not in resumable and args.get(k) != v}
     if differ:
@@ -207,10 +217,9 @@ def run_sweep(
         manifest = _manifest(sweep_dir, grid, trials, td3_script, cpus_per_trial, max_failures, command)
         todo = []
         for trial in trials:
-            run = trial_run_dir(folders[trial.name])
-            if run is not None and (run / "summary.json").is_file():
+            if trial_finished(folders[trial.name]):
                 outcome.skipped.append(trial.name)
-                manifest["trials"][trial.name].update(status="finished", run_dir=str(run), error=None)
+                manifest["trials"][trial.name].update(status="finished", run_dir=str(trial_run_dir(folders[trial.name])), error=None)
             else:
                 todo.append(trial)
         write_json(outcome.manifest, manifest)
