@@ -464,23 +464,26 @@ def flag(name: str) -> str:
 
 
 def check_args(args: Args, act_dim: int) -> None:
-    """Exit with a usage error on values no run can use, before anything is written."""
+    """Raise ValueError, saying which option is wrong and why, on values no run can use.
+
+    `camel-gym sweep` calls it too, so a grid is refused before any of its trials starts.
+    """
     for name in ("total_timesteps", "buffer_size", "batch_size", "policy_frequency", "eval_episodes"):
         if getattr(args, name) < 1:
-            fail(f"{flag(name)} must be at least 1, got {getattr(args, name)}")
+            raise ValueError(f"{flag(name)} must be at least 1, got {getattr(args, name)}")
     for name in ("learning_starts", "eval_every", "checkpoint_every", "threads"):
         if getattr(args, name) < 0:
-            fail(f"{flag(name)} must be 0 or more, got {getattr(args, name)}")
+            raise ValueError(f"{flag(name)} must be 0 or more, got {getattr(args, name)}")
     try:
         check_bias(args.bias, act_dim)
     except ValueError as exc:
-        fail(f"--bias {args.bias}: {exc}")
+        raise ValueError(f"--bias {args.bias}: {exc}") from None
     if args.mask_fraction is not None and args.mask_timesteps is not None:
-        fail("--mask-fraction and --mask-timesteps both set how long the mask fades out; give one of them")
+        raise ValueError("--mask-fraction and --mask-timesteps both set how long the mask fades out; give one of them")
     if args.mask_fraction is not None and not 0 <= args.mask_fraction <= 1:
-        fail(f"--mask-fraction must lie in [0, 1] (the share of training the mask fades over), got {args.mask_fraction}")
+        raise ValueError(f"--mask-fraction must lie in [0, 1] (the share of training the mask fades over), got {args.mask_fraction}")
     if args.mask_timesteps is not None and not 0 <= args.mask_timesteps <= args.total_timesteps:
-        fail(f"--mask-timesteps must lie in [0, --total-timesteps {args.total_timesteps}], got {args.mask_timesteps}")
+        raise ValueError(f"--mask-timesteps must lie in [0, --total-timesteps {args.total_timesteps}], got {args.mask_timesteps}")
 
 
 class TimedCalls:
@@ -542,7 +545,10 @@ if __name__ == "__main__":
         fail(f"{args.env_id} has a {type(probe_env.action_space).__name__} action space; TD3 needs a Box")
     obs_space, act_space = probe_env.observation_space, probe_env.action_space
     obs_dim, act_dim = int(np.prod(obs_space.shape)), int(np.prod(act_space.shape))
-    check_args(args, act_dim)
+    try:
+        check_args(args, act_dim)
+    except ValueError as exc:
+        fail(str(exc))
     if args.mask_fraction is None and args.mask_timesteps is None:
         args.mask_fraction = DEFAULT_MASK_FRACTION
     if args.masking == "expert" and not args.expert_model:

@@ -18,7 +18,7 @@ import pytest
 from scipy import stats
 
 from camel_gym.pipeline.cli import main
-from camel_gym.sweep.grid import Grid
+from camel_gym.sweep.grid import Grid, GridError
 from camel_gym.sweep.report import TIDY_COLUMNS
 from camel_gym.sweep.run import trial_run_dir
 from camel_gym.sweep.stats import iqm, mean_with_ci, probability_of_improvement
@@ -47,6 +47,10 @@ def sweep_args(sweep_dir: Path, *extra: str) -> list[str]:
         (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "seed=3"], "the sweep sets --seed itself"),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "bias"], "write KEY=VALUE"),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--cpus-per-trial", "0"], "--cpus-per-trial must be at least 1"),
+        (["--env-ids", "Hopper-v4", "--masking", "none", "--total-timesteps", "0"], "--total-timesteps must be at least 1"),
+        (["--env-ids", "Hopper-v4", "--masking", "llm", "--total-timesteps", "1000", "--set", "mask_timesteps=2000"],
+         "--mask-timesteps must lie in [0, --total-timesteps 1000]"),
+        (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "learning_starts=soon"], "check the types of the --set values"),
     ],
 )
 def test_bad_input_is_refused_before_any_trial_starts(tmp_path, capsys, extra, message):
@@ -67,6 +71,22 @@ def test_grid_file_gives_the_same_trials_as_the_flags(tmp_path):
     trial = next(t for t in from_file if t.name == "Hopper-v4__llm__bias=0.1__seed2")
     assert trial.command_options()[:4] == ["--bias", "0.1", "--env-id", "Hopper-v4"]
     assert "--save-model" in trial.command_options() and "--no-progress" in trial.command_options()
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("seeds = 3", "seeds must be a list of integers"),
+    ('env_ids = "Hopper-v4"', "env_ids must be a list of strings"),
+    ('[variants.tuned]\nmasking = "llm"\npolicy = "prior.py"', "variants.tuned.policy must be a table of strings"),
+])
+def test_grid_file_values_of_the_wrong_type_are_refused(tmp_path, line, message):
+    (tmp_path / "grid.toml").write_text(line + "\n")
+    with pytest.raises(GridError, match=message):
+        Grid.from_toml(tmp_path / "grid.toml")
+
+
+def test_report_refuses_an_unknown_baseline(tmp_path):
+    test_report_lists_unfinished_trials_and_unequal_seeds(tmp_path)
+    assert main(["report", str(tmp_path / "sweep"), "--baseline", "expert"]) == 2
 
 
 def test_named_variant_from_a_grid_file(tmp_path):

@@ -95,6 +95,7 @@ def _error(command: str, exc: BaseException) -> int:
 
 
 def run_sweep_command(args: Sweep) -> int:
+    from camel_gym.records import RecordError
     from camel_gym.sweep.grid import Grid, GridError, parse_env_map, parse_set
     from camel_gym.sweep.run import run_sweep
 
@@ -116,7 +117,7 @@ def run_sweep_command(args: Sweep) -> int:
             checkpoint_every=args.checkpoint_every, progress=args.progress,
             command=sweep_command(args),
         )
-    except GridError as exc:
+    except (GridError, RecordError) as exc:
         return _error("sweep", exc)
     print(f"trials finished now {len(outcome.finished)}, finished before {len(outcome.skipped)}, failed {len(outcome.failed)}")
     for name, error in outcome.failed.items():
@@ -128,9 +129,11 @@ def run_sweep_command(args: Sweep) -> int:
 def run_report(args: Report) -> int:
     from camel_gym.sweep.report import report
 
+    from camel_gym.records import RecordError
+
     try:
         outcome = report(args.sweep_dir, at_steps=args.at_steps, baseline=args.baseline)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, RecordError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
         return _error("report", exc)
     print(outcome.summary.read_text())
     print(f"wrote {outcome.csv}, {', '.join(str(f) for f in outcome.figures)} and {outcome.summary}", file=sys.stderr)

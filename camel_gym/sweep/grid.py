@@ -31,13 +31,14 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any, get_args, get_type_hints
 
 import gymnasium as gym
+import numpy as np
+import tyro
 
-from camel_gym.masking import check_bias
-
-__all__ = ["GridError", "Grid", "Trial", "Variant", "td3_args_class", "parse_set"]
+__all__ = ["GridError", "Grid", "Trial", "Variant", "parse_env_map", "parse_set", "td3_args_class", "td3_module"]
 
 #: td3_camel.py options a sweep sets itself; ``--set`` may not override them.
 MANAGED_OPTIONS = frozenset({"env_id", "masking", "seed", "runs_dir", "resume", "progress", "threads", "policy", "expert_model"})
@@ -48,17 +49,38 @@ class GridError(ValueError):
 
 
 @cache
-def td3_args_class(script: Path) -> type:
-    """The ``Args`` dataclass of a ``td3_camel.py`` file: the options a trial can set.
+def td3_module(script: Path) -> ModuleType:
+    """A ``td3_camel.py`` file as a module: its ``Args`` (the options a trial can set) and ``check_args``.
 
-    The script is imported as a module, which runs nothing: its training sits under
-    ``if __name__ == "__main__"``.
+    Importing the script runs nothing: its training sits under ``if __name__ == "__main__"``.
+
+    Raises:
+        GridError: the file cannot be imported (torch missing, say) or is not a td3_camel.py.
     """
-    spec = importlib.util.spec_from_file_location(f"_td3_camel_{abs(hash(str(script)))}", script)
+    spec = importlib.util.spec_from_file_location(f"td3_camel_{abs(hash(str(script)))}", script)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses resolve their annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module.Args
+    try:
+        spec.loader.exec_module(module)
+    except ImportError as exc:
+        raise GridError(f"cannot import {script} ({exc}); install what it needs: pip install torch==2.13.0 && pip install -e \".[sweep]\"") from None
+    if not hasattr(module, "Args") or not hasattr(module, "check_args"):
+        raise GridError(f"{script} has no Args dataclass and check_args: pass a td3_camel.py with --td3-script")
+    return module
+
+
+def td3_args_class(script: Path) -> type:
+    """The ``Args`` dataclass of a ``td3_camel.py`` file: the options a trial can set."""
+    return td3_module(script).Args
+
+
+@cache
+def _action_dim(env_id: str) -> int:
+    env = gym.make(env_id)
+    try:
+        return int(np.prod(env.action_space.shape))
+    finally:
+        env.close()
 
 
 @dataclass(frozen=True)
@@ -161,6 +183,13 @@ class Grid:
         unknown = sorted(set(data) - known)
         if unknown:
             raise GridError(f"--grid {path}: unknown key(s) {', '.join(unknown)}; a grid file may hold {', '.join(sorted(known))}")
+        shapes = {"env_ids": (list, str), "masking": (list, str), "seeds": (list, int), "total_timesteps": (int, None),
+                  "set": (dict, None), "policy": (dict, str), "expert_model": (dict, str), "variants": (dict, dict)}
+        for key, (outer, inner) in shapes.items():
+            _check_shape(path, key, data.get(key), outer, inner)
+        for name, table in data.get("variants", {}).items():
+            for key in ("policy", "expert_model", "set"):
+                _check_shape(path, f"variants.{name}.{key}", table.get(key), dict, str if key != "set" else None)
         variants = {}
         for name, table in data.pop("variants", {}).items():
             table = dict(table)
@@ -194,7 +223,8 @@ class Grid:
             GridError: an unknown env id or variant, a ``--set`` key ``td3_camel.py`` does not
                 have, a value it would refuse, or a file a variant needs that is missing.
         """
-        args_class = td3_args_class(script)
+        module = td3_module(script)
+        args_class = module.Args
         fields = {f.name: f for f in dataclasses.fields(args_class)}
         modes = get_args(get_type_hints(args_class)["masking"])
         if not self.env_ids:
@@ -223,11 +253,12 @@ class Grid:
                 settings = dict(zip(keys, values))
                 options = {**(defaults or {}), **settings, "env_id": env_id, "masking": variant.masking, "seed": seed,
                            "threads": cpus_per_trial, "progress": False}
-                if self.total_timesteps is not None:
-                    options["total_timesteps"] = self.total_timesteps
+                # always explicit: progress, ETA and the report's last step need it
+                options["total_timesteps"] = fields["total_timesteps"].default if self.total_timesteps is None else self.total_timesteps
                 options.update(self._files(variant, env_id))
-                self._check_values(options, fields, args_class)
-                varying = tuple((k, v) for k, v in settings.items() if len(grid_settings[k]) > 1 or k in variant.settings)
+                self._check_values(Trial(env_id, variant.name, seed, (), tuple(sorted(options.items()))), module)
+                # a trial's name shows what varies; a named variant's fixed settings go by its name
+                varying = tuple((k, v) for k, v in settings.items() if len(grid_settings[k]) > 1)
                 out.append(Trial(env_id, variant.name, seed, varying, tuple(sorted(options.items()))))
         names = [t.name for t in out]
         if len(set(names)) != len(names):
@@ -273,24 +304,31 @@ class Grid:
         return {}
 
     @staticmethod
-    def _check_values(options: dict[str, Any], fields: dict[str, Any], args_class: type) -> None:
-        if "bias" in options:
-            try:
-                check_bias(options["bias"], 1)
-            except ValueError as exc:
-                raise GridError(f"--set bias={options['bias']}: {exc}") from None
-        for key in ("total_timesteps", "eval_every", "checkpoint_every", "eval_episodes", "learning_starts", "batch_size"):
-            value = options.get(key)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-                raise GridError(f"{key}={value!r}: must be a non-negative integer")
-        for key in ("mask_fraction",):
-            value = options.get(key)
-            if value is not None and not 0 <= value <= 1:
-                raise GridError(f"--set {key}={value}: must lie in [0, 1]")
+    def _check_values(trial: Trial, module: ModuleType) -> None:
+        """The trial's options as td3_camel.py parses and checks them: what it would refuse, refused now."""
         try:
-            args_class(**{k: v for k, v in options.items() if k in fields})
-        except TypeError as exc:
-            raise GridError(f"td3_camel.py refuses these options: {exc}") from None
+            args = tyro.cli(module.Args, args=trial.command_options(), console_outputs=False)
+        except SystemExit:
+            raise GridError(
+                f"td3_camel.py cannot parse the options of trial {trial.env_id} {trial.variant} seed {trial.seed}: "
+                f"{' '.join(trial.command_options())}; check the types of the --set values"
+            ) from None
+        try:
+            module.check_args(args, _action_dim(trial.env_id))
+        except ValueError as exc:
+            raise GridError(f"{trial.env_id} {trial.variant}: {exc}") from None
+
+
+def _check_shape(path: str | Path, key: str, value: Any, outer: type, inner: type | None) -> None:
+    """A grid file's value has the TOML type the key needs (``seeds = [1, 2]``, ``policy = { ... }``)."""
+    if value is None:
+        return
+    kind = {list: "a list", dict: "a table", int: "an integer"}[outer]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    if not isinstance(value, outer) or isinstance(value, bool) or (inner is not None and not all(
+            isinstance(v, inner) and not isinstance(v, bool) for v in items)):
+        of = f" of {'strings' if inner is str else 'integers' if inner is int else 'tables'}" if inner else ""
+        raise GridError(f"--grid {path}: {key} must be {kind}{of}, got {value!r}")
 
 
 def parse_env_map(items: list[str], option: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.integrate import trapezoid
 
 from camel_gym.records import read_eval_csv, write_atomic
 from camel_gym.sweep.run import MANIFEST, trial_finished, trial_run_dir
@@ -80,7 +81,7 @@ def _auc(curve: dict[int, float], steps: list[int]) -> float:
     """The mean return over the evaluations at ``steps`` (the area under the curve per step)."""
     if len(steps) < 2:
         return float(curve[steps[0]]) if steps else float("nan")
-    return float(np.trapezoid([curve[s] for s in steps], steps) / (steps[-1] - steps[0]))
+    return float(trapezoid([curve[s] for s in steps], steps) / (steps[-1] - steps[0]))
 
 
 def _plot(env_id: str, curves: dict[str, dict[int, dict[int, float]]], path: Path) -> None:
@@ -171,6 +172,9 @@ def report(sweep_dir: str | Path, *, at_steps: list[int] | None = None, baseline
     out_dir = sweep_dir / "report"
     out_dir.mkdir(exist_ok=True)
     rows, trials = _collect(sweep_dir, manifest)
+    variants = {t["variant"] for t in trials.values()}
+    if baseline not in variants and baseline != "none":  # a sweep without `none` reports without comparisons
+        raise ValueError(f"--baseline {baseline!r} is not a variant of this sweep; its variants: {', '.join(sorted(variants))}")
     outcome = ReportOutcome(out_dir=out_dir, csv=out_dir / "evals.csv")
     with outcome.csv.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=TIDY_COLUMNS)

@@ -107,10 +107,21 @@ def _hardware() -> dict[str, Any]:
 
 
 class TrialFailed(RuntimeError):
-    """A trial's process exited with an error; the message ends with the tail of its log."""
+    """A trial's process exited with an error; the message ends with the tail of its log.
+
+    Ray retries a task that raised it: the retry resumes from the trial's last checkpoint.
+    """
 
 
-def execute_trial(trial_dir: str, script: str, options: list[str], threads: int) -> dict[str, Any]:
+class TrialRefused(RuntimeError):
+    """td3_camel.py refused the trial's options (exit code 2): retrying cannot help, so Ray does not."""
+
+
+#: options td3_camel.py --resume applies (the others a run keeps from its args.json)
+RESUME_OPTIONS = ("total_timesteps", "eval_every", "checkpoint_every")
+
+
+def execute_trial(trial_dir: str, script: str, options: list[str], resume_options: list[str], threads: int) -> dict[str, Any]:
     """Run (or resume) one trial to the end and return its ``summary.json``; the body of a Ray task.
 
     Raises:
@@ -124,7 +135,7 @@ def execute_trial(trial_dir: str, script: str, options: list[str], threads: int)
     if trial_finished(folder):
         return read_summary(run).to_dict()
     if run is not None and (run / "checkpoint.pt").is_file():
-        command = [sys.executable, script, "--resume", str(run)]
+        command = [sys.executable, script, "--resume", str(run), *resume_options]
     else:
         if run is not None:  # killed before its first checkpoint: nothing in it can be resumed
             shutil.rmtree(run)
@@ -145,6 +156,8 @@ def execute_trial(trial_dir: str, script: str, options: list[str], threads: int)
             (folder / "running.json").unlink(missing_ok=True)
     if code != 0 or not trial_finished(folder):
         tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])
+        if code == 2:
+            raise TrialRefused(f"{folder.name}: td3_camel.py refused the trial (exit 2); log {log_path}:\n{tail}")
         raise TrialFailed(f"{folder.name}: td3_camel.py exited with {code} (attempt {record['attempts']}); log {log_path}:\n{tail}")
     return read_summary(trial_run_dir(folder)).to_dict()
 
@@ -176,12 +189,18 @@ def _check_existing(trial: Trial, folder: Path) -> None:
     if run is None:
         return
     args = read_run_args(run)
-    # the options td3_camel.py --resume may change, and the sweep's own thread count
-    resumable = {"threads", "progress", "total_timesteps", "eval_every", "checkpoint_every"}
+    # what td3_camel.py --resume applies may change, and so may the sweep's thread count
+    resumable = {"threads", "progress", *RESUME_OPTIONS}
     differ = {k: (args.get(k), v) for k, v in trial.options if k not in resumable and args.get(k) != v}
     if differ:
         shown = ", ".join(f"{k}: {old!r} there, {new!r} now" for k, (old, new) in sorted(differ.items()))
         raise GridError(f"{run} was started with other settings ({shown}); use another --sweep-dir, or remove that trial folder")
+    total = dict(trial.options)["total_timesteps"]
+    if trial_finished(folder) and args.get("total_timesteps") != total:
+        raise GridError(
+            f"{run} finished at {args.get('total_timesteps')} steps and cannot be extended to {total} "
+            f"(a finished run keeps no final checkpoint); use another --sweep-dir for longer runs"
+        )
 
 
 def run_sweep(
@@ -250,6 +269,12 @@ def _manifest(sweep_dir, grid, trials, td3_script, cpus_per_trial, max_failures,
     }
 
 
+def _resume_options(trial: Trial) -> list[str]:
+    """The trial's options that td3_camel.py --resume applies, as flags: a rerun with a new value changes the run."""
+    options = dict(trial.options)
+    return [word for key in RESUME_OPTIONS if key in options for word in ("--" + key.replace("_", "-"), str(options[key]))]
+
+
 def _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_trial, max_failures, progress, poll_seconds) -> None:
     try:
         import ray
@@ -259,14 +284,18 @@ def _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_
 
     # locally, a small object store: trials exchange only their summaries through it
     local = {"object_store_memory": 100 * 1024**2} if address is None else {}
-    ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, **local)
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, **local)
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        raise GridError(f"cannot start or reach Ray{f' at --address {address}' if address else ''}: {exc}") from None
     try:
         available = int(ray.cluster_resources().get("CPU", 0))
         if available < cpus_per_trial:
             raise GridError(f"--cpus-per-trial {cpus_per_trial}, but the Ray cluster has {available} CPU(s)")
-        task = ray.remote(execute_trial).options(num_cpus=cpus_per_trial, max_retries=max_failures, retry_exceptions=True)
+        task = ray.remote(execute_trial).options(num_cpus=cpus_per_trial, max_retries=max_failures, retry_exceptions=[TrialFailed])
         pending = {
-            task.remote(str(folders[t.name]), str(td3_script), t.command_options(), cpus_per_trial): t for t in todo
+            task.remote(str(folders[t.name]), str(td3_script), t.command_options(), _resume_options(t), cpus_per_trial): t
+            for t in todo
         }
         for t in todo:
             manifest["trials"][t.name]["status"] = "queued"
@@ -282,12 +311,12 @@ def _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_
                 entry = manifest["trials"][trial.name]
                 try:
                     ray.get(ref)
-                except (ray.exceptions.RayTaskError, ray.exceptions.WorkerCrashedError) as exc:
+                except ray.exceptions.RayError as exc:  # a failed task, a crashed worker, out of memory, a lost node
                     failed += 1
                     cause = exc.cause if isinstance(exc, ray.exceptions.RayTaskError) and exc.cause is not None else exc
                     entry.update(status="failed", error=str(cause))
                     outcome.failed[trial.name] = str(cause)
-                    tqdm.write(f"FAILED after {max_failures + 1} attempt(s): {cause}")
+                    tqdm.write(f"FAILED: {cause}")
                 else:
                     entry.update(status="finished", run_dir=str(trial_run_dir(folders[trial.name])), error=None)
                     outcome.finished.append(trial.name)
