@@ -220,3 +220,11 @@ def test_an_installed_offline_prior_says_who_wrote_it_and_from_which_reply_file(
     assert str((tmp_path / "replies" / "c00.md").resolve()) in header and str((tmp_path / "replies" / "c00.repair1.md").resolve()) in header
     assert read_meta(tmp_path / "run").prompt_sha256 in header
     assert target.read_text().endswith((tmp_path / "run" / "candidates" / "c00" / "policy.py").read_text())
+
+
+def test_a_run_from_files_is_not_resumed_from_an_endpoint(server, tmp_path):
+    write_replies(tmp_path / "replies", {"c00.md": GOOD})
+    offline(tmp_path, n=1)
+    with pytest.raises(ValueError, match="holds another run"):
+        generate("Hopper-v4", tmp_path / "run", LLMConfig(model="a chat model (by hand)", base_url=server.url, api_key="k"),
+                 n=1, max_repairs=1, log=lambda line: None)

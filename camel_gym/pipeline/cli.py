@@ -240,7 +240,7 @@ def run_generate(args: Generate) -> int:
             args.env_id, args.run_dir, config, n=args.n, max_repairs=args.max_repairs, template_dir=args.template_dir,
             replies_dir=args.replies_dir, note=args.note, progress=args.progress, log=_log,
         )
-    except (LLMError, ValueError) as exc:  # RecordError is a ValueError
+    except (LLMError, ValueError, OSError) as exc:  # RecordError is a ValueError; OSError: a bad --template-dir
         return _error("generate", exc)
     for r in results:
         print(f"{r.name}  {r.status:15s} attempts {r.attempts}  {r.policy or r.error or ''}")
@@ -258,7 +258,7 @@ def run_prompt(args: PromptText) -> int:
 
     try:
         prompt = build_prompt(args.env_id, template_dir=args.template_dir)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, OSError) as exc:  # OSError: a --template-dir that is no folder
         return _error("prompt", exc)
     messages = prompt.messages()
     if args.part != "all":

@@ -98,7 +98,10 @@ def _ask(source: Any, stem: Path, messages: list[dict[str, str]]) -> Completion:
         if not path.is_file():
             raise ReplyMissing(path, stem.with_suffix(".request.md"))
         data = path.read_bytes()
-        text = data.decode("utf-8")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"reply file {path} is not UTF-8 text ({exc}); save it as UTF-8") from None
         raw = OfflineReply(reply_file=str(path.resolve()), sha256=hashlib.sha256(data).hexdigest()).to_dict()
         return Completion(text=text, raw=raw, finish_reason=None, seconds=0.0)
     client, config = source
@@ -211,6 +214,8 @@ def generate(
     if meta_file.is_file():
         meta = read_meta(run)
         clash = {k: (getattr(meta, k), v) for k, v in identity.items() if getattr(meta, k) != v}
+        if (meta.replies_dir is None) != (replies_dir is None):
+            clash["replies"] = ("from " + (meta.replies_dir or "an endpoint"), "from " + ("files" if replies_dir else "an endpoint"))
         if clash:
             raise ValueError(f"{run} holds another run ({clash}); use a new --run-dir to start a new one")
     else:

@@ -219,7 +219,7 @@ def build_prompt(
         objective = curated["Objective"]
     else:
         model = _parse_model(xml_text) if xml_text is not None else None
-        description = _docstring_description(family, env_class) or _generic_description(
+        description = _docstring_description(env_module, env_class) or _generic_description(
             env_id, xml_text
         )
         observation_doc = _generic_observation_doc(obs_space, model)
@@ -425,12 +425,16 @@ def _parse_model(xml_text: str) -> _Model | None:
     return _Model(root.get("model", ""), angle_unit, joints, actuators)
 
 
-def _docstring_description(family: str | None, env_class: type) -> str | None:
-    """The '## Description' section of the v5 docstring of the family, else of the env class."""
+def _docstring_description(env_module: str, env_class: type) -> str | None:
+    """The '## Description' section of the v5 docstring of a Gymnasium MuJoCo env, else of the env class.
+
+    The v5 module is named after the env's own module (``humanoidstandup_v4`` -> ``humanoidstandup_v5``),
+    not after its family, whose snake_case spelling (``humanoid_standup``) Gymnasium does not use.
+    """
     candidates: list[type] = []
-    if family is not None:
+    if env_module.startswith(_GYM_MUJOCO_PREFIX):
         try:
-            module = importlib.import_module(f"{_GYM_MUJOCO_PREFIX}{family}_v5")
+            module = importlib.import_module(re.sub(r"_v\d+$", "_v5", env_module))
         except ImportError:
             module = None
         if module is not None:

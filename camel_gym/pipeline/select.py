@@ -226,7 +226,7 @@ def install_prior(
     if meta.replies_dir is None:
         source = f"model {meta.model!r} at {meta.endpoint_host} (temperature {meta.temperature})"
     else:
-        replies = [OfflineReply.read(p) for p in sorted((run / "candidates" / name).glob("attempt[0-9].json"))]
+        replies = [OfflineReply.read(run / "candidates" / name / f"attempt{k}.json") for k in range(found[name].attempts)]
         source = (f"model {meta.model!r}, replies read from files (`camel-gym generate --replies-dir`): "
                   + ", ".join(f"{_shown(r.reply_file)} (sha256 {r.sha256})" for r in replies))
     lines = [

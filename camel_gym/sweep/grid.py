@@ -27,12 +27,16 @@ import dataclasses
 import importlib.util
 import itertools
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any, get_args, get_type_hints
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, as a package
+    import tomli as tomllib
 
 import gymnasium as gym
 import numpy as np
