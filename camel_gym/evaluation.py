@@ -27,7 +27,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from camel_gym.priors import SHIPPED_PRIORS, shipped_prior
+from camel_gym.priors import SHIPPED_PRIORS, handtuned_prior, shipped_prior
 from camel_gym.records import Episode
 from camel_gym.sandbox import as_action, load_policy
 
@@ -193,7 +193,7 @@ def evaluate_policy(
 
 
 def shipped_prior_table(episodes: int = EVAL_EPISODES, seed: int = EVAL_SEED) -> str:
-    """A Markdown table: each shipped prior beside a random policy, on the same seeds.
+    """A Markdown table: per env the LLM-written prior, the hand-tuned one and a random policy, on the same seeds.
 
     ``camel-gym prior-table --write-readme llm_policies/README.md`` puts it into that README.
     """
@@ -209,8 +209,9 @@ def shipped_prior_table(episodes: int = EVAL_EPISODES, seed: int = EVAL_SEED) ->
     ]
     for family, (filename, _, _) in SHIPPED_PRIORS.items():
         env_id = f"{family}-v4"
-        prior = load_policy(shipped_prior(env_id), env=gym.make(env_id))
-        lines.append(row(f"`{filename}` on {env_id}", evaluate_policy(env_id, prior, episodes, seed)))
+        for name, path in ((f"`{filename}` (LLM)", shipped_prior(env_id)), (f"`handtuned/{filename}`", handtuned_prior(env_id))):
+            prior = load_policy(path, env=gym.make(env_id))
+            lines.append(row(f"{name} on {env_id}", evaluate_policy(env_id, prior, episodes, seed)))
         lines.append(row(f"random on {env_id}", evaluate_policy(env_id, None, episodes, seed)))
     return "\n".join(lines)
 

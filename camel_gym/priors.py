@@ -9,9 +9,11 @@ from typing import Any
 
 from gymnasium.envs.registration import parse_env_id
 
-__all__ = ["SHIPPED_ENV_IDS", "SHIPPED_PRIORS", "env_family", "policy_dir", "prior_make_kwargs", "shipped_prior"]
+__all__ = ["SHIPPED_ENV_IDS", "SHIPPED_PRIORS", "env_family", "handtuned_prior", "policy_dir", "prior_make_kwargs", "shipped_prior"]
 
-#: env name -> (file, observation dim, action dim) the prior was written for.
+#: env name -> (file, observation dim, action dim) the prior was written for. ``llm_policies/<file>``
+#: is the prior a language model wrote (the ``llm`` default); ``llm_policies/handtuned/<file>`` is
+#: the hand-written, search-tuned controller of the same env (a "tuned prior" baseline).
 SHIPPED_PRIORS: dict[str, tuple[str, int, int]] = {
     "Hopper": ("hopper_v4.py", 11, 3),
     "Walker2d": ("walker2d_v4.py", 17, 6),
@@ -101,3 +103,20 @@ def shipped_prior(env_id: str, observation_space: Any = None, action_space: Any 
                 f"{tuple(space.shape)}{hint}"
             )
     return policy_dir() / filename
+
+
+def handtuned_prior(env_id: str) -> Path:
+    """The hand-written, search-tuned prior for ``env_id`` (``llm_policies/handtuned/``): a baseline, not the default.
+
+    No language model wrote these; their headers say how they were made. Use one as
+    ``policy=`` or ``td3_camel.py --policy`` to compare a tuned controller's mask with the LLM's.
+
+    Raises:
+        ValueError: no prior ships for ``env_id``.
+
+    Example:
+        >>> from camel_gym.priors import handtuned_prior
+        >>> handtuned_prior("Hopper-v4").relative_to(policy_dir()).as_posix()
+        'handtuned/hopper_v4.py'
+    """
+    return shipped_prior(env_id).parent / "handtuned" / shipped_prior(env_id).name

@@ -1,98 +1,120 @@
-"""Hand-written prior controller for Gymnasium MuJoCo ``Ant-v4``.
+# Prior policy for Ant-v4, from the reply of model 'Claude (fresh context, prompt only, one pass)' to `camel-gym generate`.
+# How the replies were made: a large language model (Claude family), given only the prompt, one pass
+#
+# Provenance: model 'Claude (fresh context, prompt only, one pass)', replies read from files (`camel-gym generate --replies-dir`): experiments/llm_priors/Ant-v4/replies/c03.md (sha256 d3eb2e4f58b2d4f1a5c1737d05adebd7bd93e75b0f8de1a5051d8c5cb4e9cd51), prompt sha256 57205e18d854bdeecbf142e9d29000951462d881bfd1a85d76aa561d3ffcd68f, run created 2026-11-25T13:28:29+0000;
+# candidate c03, valid after 1 attempt(s), of the run in experiments/llm_priors/Ant-v4/run.
+# Evaluation (10 seeded episodes): score 34.098, return 1500.958 ± 34.106, forward 35.145 m, failure rate 0.000, saturation 0.000.
+# Chosen by `camel-gym select` (score); installed 2026-11-25T14:22:50+0000.
+# The code below is the model's, unchanged; it runs only inside camel-gym's sandbox.
 
-Provenance: written by hand by a camel-gym developer as a PD / heuristic
-controller, working only from the Gymnasium documentation (ant_v4.py / ant_v5.py
-docstrings) and the MuJoCo model file (assets/ant.xml).  It was NOT generated
-by an LLM; it stands in for the LLM-written prior of CAMEL (arXiv 2502.11896)
-and has the same form the LLM pipeline produces: a stateless module-level
-``policy(obs) -> action`` using only numpy/math.
-
-Control idea (a feedback-driven trot, no clock):
-  * Legs 1..4 sit on the torso diagonals (+x+y, -x+y, -x-y, +x-y).  For each leg
-    a hip sign maps the hinge angle to "foot swept backward" and an ankle sign
-    maps the knee angle to "foot pressed down" (derived from the joint axes in
-    the XML; ankle limits are +-30..70 deg).
-  * Diagonal pairs (1,3) and (2,4) move in antiphase.  The gait phase is read
-    from the observation: the pair-difference of the hip angles and of the hip
-    velocities span a phase plane, so phi = atan2(-v/omega, x).
-  * Every joint gets a PD target taken from a phase a little AHEAD of the
-    observed one (lead ``PHASE_LEAD``); chasing that target keeps the hips
-    going round a limit cycle of amplitude ``HIP_AMP``.  The ankles press the
-    stance pair down and lift the swing pair with the sin of the same phase,
-    so feet sweep back on the ground and return in the air -> forward walk.
-  * Observation order of the hinges is legs 1,2,3,4; actuator order in the
-    XML is legs 4,1,2,3, so everything below is laid out in actuator order.
-
-Tuning: the constants come from a small random search, not by hand:
-250 random parameter sets (uniform over wide ranges) scored on 300-step
-episodes with seeds 100-102, then two rounds of 150 Gaussian perturbations
-around the best set scored on 600-step episodes with seeds 100-102; the few
-best were re-checked on full 1000-step episodes with seeds 100-109 and the
-most robust one kept (values rounded to 3 decimals).  The search also had a
-yaw-feedback gain; its best value was ~0.002, so that term was dropped (same
-results on seeds 100-109).  Seeds 0-9 were not used for tuning.
-"""
 import math
-
 import numpy as np
 
-# Observation indices of hip / ankle angles in actuator order (legs 4,1,2,3);
-# the matching joint velocities are 14 entries later.
-HIP_IDX = np.array([11, 5, 7, 9])
-ANK_IDX = np.array([12, 6, 8, 10])
-HIP_VEL_IDX = HIP_IDX + 14
-ANK_VEL_IDX = ANK_IDX + 14
+HIP_SIGN = (-1.0, -1.0, 1.0, 1.0)      # p = HIP_SIGN * hip  (foot forward displacement)
+ANKLE_SIGN = (1.0, -1.0, -1.0, 1.0)    # d = ANKLE_SIGN * ankle (foot "down-ness")
+PAIR_SIGN = (1.0, -1.0, 1.0, -1.0)     # diagonal pairs: A = legs 1,3 ; B = legs 2,4
+CORNER_X = (0.45, -0.45, -0.45, 0.45)
+CORNER_Y = (0.45, 0.45, -0.45, -0.45)
+HIP_OBS = (5, 7, 9, 11)
+ANKLE_OBS = (6, 8, 10, 12)
+VEL_SHIFT = 14
+HIP_ACT = (2, 4, 6, 0)
+ANKLE_ACT = (3, 5, 7, 1)
 
-# +1 where a positive hip angle sweeps the foot backward (-x) (legs 4,1,2,3).
-HIP_SIGN = np.array([-1.0, 1.0, 1.0, -1.0])
-# +1 where a positive ankle angle presses the foot down (legs 4,1,2,3).
-ANK_SIGN = np.array([1.0, 1.0, -1.0, -1.0])
-# Trot pairing: legs 1 and 3 versus legs 2 and 4.
-PAIR = np.array([-1.0, 1.0, -1.0, 1.0])
-HIP_PAIR = HIP_SIGN * PAIR
-ANK_PAIR = ANK_SIGN * PAIR
+AMP = 0.28            # stroke reversal threshold (rad)
+VDES = 3.0            # hip stroke speed (rad/s)
+KP_SYNC = 0.5         # formation (synchronisation) gain
+KV = 0.1              # hip velocity servo gain
+LOWER_MARGIN = 0.1    # start lowering swing foot this far before the front end
 
-HIP_AMP = 0.371      # hip swing amplitude (rad, limit is 0.52)
-HIP_BIAS = 0.047     # small backward bias of the mean hip angle (rad)
-ANK_MID = 1.092      # mean ankle bend (rad): keeps the torso up
-ANK_LIFT = 0.118     # ankle modulation: press stance feet, lift swing feet
-PHASE_LEAD = 0.215   # phase lead of the targets (rad): drives the cycle
-OMEGA = 6.798        # velocity scale of the phase plane (rad/s)
-KP_HIP = 3.492
-KD_HIP = 0.104
-KP_ANK = 2.704
-KD_ANK = 0.112
+D_STANCE = 0.95
+D_SWING = 0.55
+D_MIN = 0.55
+D_MAX = 1.2
+KA = 1.0
+KAD = 0.1
 
-COS_LEAD = math.cos(PHASE_LEAD)
-SIN_LEAD = math.sin(PHASE_LEAD)
-HIP_BIAS_VEC = HIP_SIGN * HIP_BIAS
-ANK_MID_VEC = ANK_SIGN * ANK_MID
-HIP_AMP_VEC = HIP_PAIR * HIP_AMP
-ANK_LIFT_VEC = ANK_PAIR * ANK_LIFT
+KT = 2.5              # leveling gain (rad per m of corner height error)
+KTD = 0.15            # leveling rate gain
+
+KY = 0.8              # heading gain
+KYD = 0.25            # yaw-rate damping
+GAMMA_MAX = 0.2
+
+ACT_MAX = 1.0
+
+
+def clip_value(v, lo, hi):
+    if v < lo:
+        return lo
+    if v > hi:
+        return hi
+    return v
 
 
 def policy(obs):
-    obs = np.asarray(obs, dtype=np.float64)
-    qh = obs[HIP_IDX]
-    qa = obs[ANK_IDX]
-    vh = obs[HIP_VEL_IDX]
-    va = obs[ANK_VEL_IDX]
+    o = np.nan_to_num(np.asarray(obs, dtype=np.float64).ravel())
 
-    # Gait phase from the antiphase hip motion of the two diagonal pairs.
-    x = 0.5 * float(np.dot(HIP_PAIR, qh))
-    y = -0.5 * float(np.dot(HIP_PAIR, vh)) / OMEGA
-    n = math.sqrt(x * x + y * y) + 1e-6
-    c0 = x / n
-    s0 = y / n
-    # Look slightly ahead in phase so the PD pull keeps the cycle turning.
-    c = c0 * COS_LEAD - s0 * SIN_LEAD
-    s = s0 * COS_LEAD + c0 * SIN_LEAD
+    qw = float(o[1])
+    qx = float(o[2])
+    qy = float(o[3])
+    qz = float(o[4])
+    norm = math.sqrt(qw * qw + qx * qx + qy * qy + qz * qz)
+    if norm < 1e-8:
+        qw, qx, qy, qz = 1.0, 0.0, 0.0, 0.0
+    else:
+        qw, qx, qy, qz = qw / norm, qx / norm, qy / norm, qz / norm
 
-    hip_target = HIP_BIAS_VEC + HIP_AMP_VEC * c
-    ank_target = ANK_MID_VEC - ANK_LIFT_VEC * s
+    # world "up" direction expressed in the torso frame (x, y components)
+    up_x = 2.0 * (qx * qz - qw * qy)
+    up_y = 2.0 * (qy * qz + qw * qx)
+    wx = float(o[16])
+    wy = float(o[17])
+    wz = float(o[18])
 
-    hip_cmd = KP_HIP * (hip_target - qh) - KD_HIP * vh
-    ank_cmd = KP_ANK * (ank_target - qa) - KD_ANK * va
-    # Interleave to actuator layout (hip, ankle) x legs 4,1,2,3.
-    action = np.array([hip_cmd, ank_cmd]).T.reshape(8)
-    return np.clip(action, -1.0, 1.0)
+    # heading correction via stride modulation
+    yaw = math.atan2(2.0 * (qw * qz + qx * qy), 1.0 - 2.0 * (qy * qy + qz * qz))
+    gamma = clip_value(-KY * (yaw + KYD * wz), -GAMMA_MAX, GAMMA_MAX)
+
+    # foot forward positions / velocities
+    p = [HIP_SIGN[i] * float(o[HIP_OBS[i]]) for i in range(4)]
+    pd = [HIP_SIGN[i] * float(o[HIP_OBS[i] + VEL_SHIFT]) for i in range(4)]
+
+    phase_pos = 0.25 * sum(PAIR_SIGN[i] * p[i] for i in range(4))
+    phase_vel = 0.25 * sum(PAIR_SIGN[i] * pd[i] for i in range(4))
+
+    # hysteresis oscillator: velocity sign is the memory
+    if phase_pos > AMP:
+        direction = -1.0
+    elif phase_pos < -AMP:
+        direction = 1.0
+    elif phase_vel >= 0.0:
+        direction = 1.0
+    else:
+        direction = -1.0
+
+    action = [0.0] * 8
+    for i in range(4):
+        # ---- hip: velocity servo + formation keeping ----
+        scale = 1.0 + HIP_SIGN[i] * gamma
+        p_des = PAIR_SIGN[i] * phase_pos * scale
+        v_des = PAIR_SIGN[i] * direction * VDES * scale
+        tau_p = KP_SYNC * (p_des - p[i]) + KV * (v_des - pd[i])
+        action[HIP_ACT[i]] = HIP_SIGN[i] * tau_p
+
+        # ---- ankle: lift in swing, press in stance, level the torso ----
+        moving = PAIR_SIGN[i] * direction
+        pos = PAIR_SIGN[i] * phase_pos
+        lifted = (moving > 0.0) and (pos < AMP - LOWER_MARGIN)
+        d_base = D_SWING if lifted else D_STANCE
+
+        corner_dz = CORNER_X[i] * up_x + CORNER_Y[i] * up_y
+        corner_dz_rate = -CORNER_X[i] * wy + CORNER_Y[i] * wx
+        d_des = clip_value(d_base - KT * corner_dz - KTD * corner_dz_rate, D_MIN, D_MAX)
+
+        d = ANKLE_SIGN[i] * float(o[ANKLE_OBS[i]])
+        dd = ANKLE_SIGN[i] * float(o[ANKLE_OBS[i] + VEL_SHIFT])
+        tau_d = KA * (d_des - d) - KAD * dd
+        action[ANKLE_ACT[i]] = ANKLE_SIGN[i] * tau_d
+
+    return [float(clip_value(a, -ACT_MAX, ACT_MAX)) for a in action]

@@ -269,7 +269,8 @@ def test_prior_table_rewrites_only_the_marked_table(tmp_path, capsys):
     assert main(["prior-table", "--episodes", "1", "--write-readme", str(readme)]) == 0
     text = readme.read_text()
     assert text.startswith("intro\n") and text.endswith("outro\n") and "old" not in text
-    assert "| `hopper_v4.py` on Hopper-v4 |" in text and "| random on Ant-v4 |" in text
+    assert "| `hopper_v4.py` (LLM) on Hopper-v4 |" in text and "| random on Ant-v4 |" in text
+    assert "| `handtuned/walker2d_v4.py` on Walker2d-v4 |" in text
     assert "seeds 0..0" in text and "`camel-gym prior-table --write-readme llm_policies/README.md`" in text
     assert "| random on Walker2d-v4 |" in capsys.readouterr().out
     # no markers: an error before minutes of evaluation, and the file is left alone
