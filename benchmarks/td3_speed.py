@@ -22,7 +22,7 @@
    in any fp32 implementation of TD3 with these networks, so they bound its steps/s here.
 
     python benchmarks/td3_speed.py [--env-id Hopper-v4] [--rounds 5] [--script-steps 6000]
-        [--cleanrl-script ~/cleanrl/cleanrl/td3_continuous_action.py]
+        [--cleanrl-script ~/cleanrl/cleanrl/td3_continuous_action.py] [--before-tree DIR]
 
 Both updates run in one process with the same malloc options (td3_camel.keep_freed_memory), so
 part 2 isolates what the update code itself changes.
@@ -212,14 +212,17 @@ def time_updates(update, n):
     return (time.perf_counter() - start) / n
 
 
-def script_sps(env_id, masking, steps, learning_starts):
+def script_sps(env_id, masking, steps, learning_starts, tree=None):
+    """Learning-phase steps/s and update share of td3_camel.py; ``tree``: that of another camel-gym checkout."""
+    script = Path(tree) / "cleanrl_scripts" / "td3_camel.py" if tree else SCRIPT
+    env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve())} if tree else None  # the checkout's own camel_gym
     with tempfile.TemporaryDirectory() as runs:
         cmd = [
-            sys.executable, str(SCRIPT), "--env-id", env_id, "--masking", masking, "--total-timesteps", str(steps),
+            sys.executable, str(script), "--env-id", env_id, "--masking", masking, "--total-timesteps", str(steps),
             "--learning-starts", str(learning_starts), "--eval-every", "0", "--checkpoint-every", "0",
             "--buffer-size", str(steps), "--runs-dir", runs, "--no-progress",
         ]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
         summary = json.loads(out.stdout.strip().splitlines()[-1])
         return summary["learning_steps_per_second"], summary["update_share_of_learning_time"]
 
@@ -254,6 +257,7 @@ def main():
     parser.add_argument("--updates", type=int, default=200, help="updates per round in part 2")
     parser.add_argument("--script-steps", type=int, default=6000, help="steps per script run in part 1 (0: skip)")
     parser.add_argument("--cleanrl-script", help="CleanRL's td3_continuous_action.py, to run side by side in part 1")
+    parser.add_argument("--before-tree", help="a checkout of an earlier camel-gym (git worktree add DIR COMMIT): its td3_camel.py --masking none joins part 1's rotation")
     parser.add_argument("--target", type=float, default=345.0, help="learning-phase steps/s goal for part 3 (with --cleanrl-script: 1.6x its measured rate)")
     args = parser.parse_args()
     td3_camel.keep_freed_memory()
@@ -274,10 +278,15 @@ def main():
         sps, loop = {"none": [], "llm": []}, []
         if args.cleanrl_script:
             sps = {"cleanrl": [], **sps}
+        if args.before_tree:
+            sps = {"before": [], **sps}
         for _ in range(max(args.rounds // 2, 2)):
             for name in sps:
                 if name == "cleanrl":
                     sps[name].append(cleanrl_sps(args.cleanrl_script, args.env_id, args.script_steps, learning_starts))
+                    continue
+                if name == "before":
+                    sps[name].append(script_sps(args.env_id, "none", args.script_steps, learning_starts, args.before_tree)[0])
                     continue
                 rate, update_share = script_sps(args.env_id, name, args.script_steps, learning_starts)
                 sps[name].append(rate)
@@ -288,9 +297,13 @@ def main():
         print(f"whole script: learning-phase steps/s on {args.env_id} ({args.script_steps - learning_starts} learning steps per run, medians)")
         if "cleanrl" in med:
             print(f"  CleanRL td3    {med['cleanrl']:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['cleanrl'])}")
+        if "before" in med:
+            print(f"  before, none   {med['before']:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['before'])}   ({args.before_tree})")
         print(f"  --masking none {med['none']:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['none'])}")
         print(f"  --masking llm  {med['llm']:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['llm'])}")
         print(f"  llm / none     {med['llm'] / med['none']:7.3f}   (masking overhead goal: >= 0.95)")
+        if "before" in med:
+            print(f"  none now / before {med['none'] / med['before']:5.3f}")
         if "cleanrl" in med:
             print(f"  vs CleanRL, measured above: none {med['none'] / med['cleanrl']:.2f}x, llm {med['llm'] / med['cleanrl']:.2f}x (goal: >= 1.6x)")
             target = 1.6 * med["cleanrl"]

@@ -11,7 +11,8 @@ import pytest
 
 import camel_gym.pipeline.evaluate as evaluation
 import camel_gym.pipeline.select as selection
-from camel_gym import load_policy, shipped_prior
+from camel_gym import load_policy
+from camel_gym.priors import handtuned_prior
 from camel_gym.pipeline.cli import main
 from camel_gym.pipeline.evaluate import evaluate_run
 from camel_gym.pipeline.select import install_prior, select_run
@@ -39,7 +40,7 @@ def policy(obs):
 
 
 def flaky(shipped: str) -> str:
-    """The shipped prior, failing whenever the torso runs faster than 2.5 m/s (never in the load trial)."""
+    """A hopping prior, failing whenever the torso runs faster than 2.5 m/s (never in the load trial)."""
     return shipped.replace("def policy(", "def base_policy(") + (
         "\n\ndef policy(obs):\n    if obs[5] > 2.5:\n        raise ValueError('too fast')\n    return base_policy(obs)\n"
     )
@@ -47,8 +48,11 @@ def flaky(shipped: str) -> str:
 
 @pytest.fixture
 def run_dir(tmp_path, make_run):
-    """A run as `camel-gym generate` leaves it: c00 hops, c01 stands still, c02 is bang-bang, c03 fails at speed, c04 invalid."""
-    shipped = shipped_prior("Hopper-v4").read_text()
+    """A run as `camel-gym generate` leaves it: c00 hops, c01 stands still, c02 is bang-bang, c03 fails at speed, c04 invalid.
+
+    c00 is the hand-tuned Hopper prior: the one that ships hops at ~15 m per episode.
+    """
+    shipped = handtuned_prior("Hopper-v4").read_text()
     return make_run(
         tmp_path, valid={"c00": shipped, "c01": STAND, "c02": BANG, "c03": flaky(shipped)},
         invalid={"c04": "no usable code in the reply"},
@@ -136,7 +140,7 @@ def test_select_by_score_and_install_with_provenance(run_dir, tmp_path, capsys):
     assert result.installed == str(installed)
     text = installed.read_text()
     assert "test-model" in text and "ab" * 32 in text and "candidate c00" in text and "Chosen by `camel-gym select`" in text
-    assert text.endswith(shipped_prior("Hopper-v4").read_text())  # the model's code, unchanged
+    assert text.endswith(handtuned_prior("Hopper-v4").read_text())  # c00's code, unchanged
     load_policy(installed, env=gym.make("Hopper-v4"))
     assert Selection.read(run_dir / "selection" / "selection.json") == result
     # never overwrite silently; --force keeps the replaced file with the run

@@ -152,13 +152,16 @@ def test_tiny_grid_end_to_end_survives_a_killed_trial_and_a_killed_driver(tmp_pa
             running = [f for f in _running_with_checkpoint(trials) if f not in done]
             return (done, running) if done and running else None
 
-        done, running = _wait(finished_and_running, 240, "a finished trial beside a running one")
+        _, running = _wait(finished_and_running, 240, "a finished trial beside a running one")
         pids = [json.loads((f / "running.json").read_text())["pid"] for f in running]
         driver.send_signal(signal.SIGKILL)
         driver.wait(30)
     finally:
         if driver.poll() is None:
             driver.kill()
+    # a trial may finish between the look and the kill: count what the files say now
+    done = [f for f in trials.glob("*/") if (r := trial_run_dir(f)) and (r / "summary.json").is_file()]
+    running = [f for f in running if f not in done]
     # the trials die with the driver: nothing runs unsupervised
     for pid in pids:
         _wait(lambda pid=pid: not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2],
