@@ -125,6 +125,18 @@ def _running_with_checkpoint(trials: Path) -> list[Path]:
     return out
 
 
+def _processes_using(path: Path) -> list[int]:
+    """Live processes whose command line names ``path`` (the sweep's trials run with it as --runs-dir)."""
+    out = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if str(path) in (proc / "cmdline").read_bytes().decode(errors="replace") and "Z" not in (proc / "stat").read_text().split()[2]:
+                out.append(int(proc.name))
+        except OSError:
+            continue
+    return out
+
+
 def _attempts(folder: Path) -> int:
     return json.loads((folder / "trial.json").read_text())["attempts"]
 
@@ -159,13 +171,14 @@ def test_tiny_grid_end_to_end_survives_a_killed_trial_and_a_killed_driver(tmp_pa
     finally:
         if driver.poll() is None:
             driver.kill()
-    # a trial may finish between the look and the kill: count what the files say now
-    done = [f for f in trials.glob("*/") if (r := trial_run_dir(f)) and (r / "summary.json").is_file()]
-    running = [f for f in running if f not in done]
     # the trials die with the driver: nothing runs unsupervised
     for pid in pids:
         _wait(lambda pid=pid: not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2],
               30, f"trial process {pid} to end with the driver")
+    _wait(lambda: not _processes_using(sweep), 30, "every process of the sweep to end")
+    # a trial may finish between the look and its end: count what the files say once all are gone
+    done = [f for f in trials.glob("*/") if (r := trial_run_dir(f)) and (r / "summary.json").is_file()]
+    running = [f for f in running if f not in done]
     finished_before = {f.name: (trial_run_dir(f) / "summary.json").stat().st_mtime_ns for f in done}
     attempts_before = {f.name: _attempts(f) for f in done}
 
