@@ -6,7 +6,7 @@ sweep's manifest, and written to ``SWEEP/report/``:
 - ``evals.csv``: one row per evaluation of every trial (env, variant, settings, seed, step,
   return mean and std, and the masked evaluation's return where the run made one);
 - ``curves_<env>.png``: per variant the mean evaluation return over seeds with a 95 %
-  bootstrap band, at the steps every seed of that variant has reached;
+  bootstrap band, over the seeds that have run as far as the furthest one;
 - ``summary.md``: per env a table at fixed steps and for the area under the curve (the mean
   return over evaluations): interquartile mean with a 95 % bootstrap interval and the
   probability of improvement over the baseline variant (``camel_gym.sweep.stats``), the sweep
@@ -70,11 +70,17 @@ def _curves(rows: list[dict[str, Any]]) -> dict[str, dict[int, dict[int, float]]
     return out
 
 
-def _common_steps(by_seed: dict[int, dict[int, float]]) -> list[int]:
-    steps = None
-    for curve in by_seed.values():
-        steps = set(curve) if steps is None else steps & set(curve)
-    return sorted(steps or ())
+def _complete(by_seed: dict[int, dict[int, float]]) -> tuple[list[int], list[int]]:
+    """The steps of the furthest-reaching seeds, and the seeds that have all of them.
+
+    Curves and areas are drawn over these seeds only, so an unfinished seed never pulls a
+    mean down (or a curve short); the table says how many seeds that is.
+    """
+    if not by_seed:
+        return [], []
+    steps = max((sorted(curve) for curve in by_seed.values()), key=len)
+    seeds = [seed for seed, curve in sorted(by_seed.items()) if set(steps) <= set(curve)]
+    return steps, seeds
 
 
 def _auc(curve: dict[int, float], steps: list[int]) -> float:
@@ -92,12 +98,12 @@ def _plot(env_id: str, curves: dict[str, dict[int, dict[int, float]]], path: Pat
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
     for label, by_seed in sorted(curves.items(), key=lambda kv: (kv[0] != "none", kv[0])):
-        steps = _common_steps(by_seed)
+        steps, seeds = _complete(by_seed)
         if not steps:
             continue
-        estimates = [mean_with_ci([by_seed[seed][s] for seed in by_seed], seed=s) for s in steps]
+        estimates = [mean_with_ci([by_seed[seed][s] for seed in seeds], seed=s) for s in steps]
         mean = [e.value for e in estimates]
-        line, = ax.plot(steps, mean, label=f"{label} (n={len(by_seed)})")
+        line, = ax.plot(steps, mean, label=f"{label} (n={len(seeds)})")
         low, high = np.array([e.low for e in estimates]), np.array([e.high for e in estimates])
         # no band where it cannot be estimated (one seed, or all seeds equal)
         ax.fill_between(steps, low, high, where=np.isfinite(low), color=line.get_color(), alpha=0.2, linewidth=0)
@@ -129,8 +135,8 @@ def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], 
         return [by_seed[seed][step] for seed in sorted(by_seed) if step in by_seed[seed]]
 
     def aucs(by_seed):
-        steps = _common_steps(by_seed)
-        return [_auc(by_seed[seed], steps) for seed in sorted(by_seed)] if steps else []
+        steps, seeds = _complete(by_seed)
+        return [_auc(by_seed[seed], steps) for seed in seeds]
 
     base = curves.get(baseline, {})
     for label, by_seed in sorted(curves.items(), key=lambda kv: (kv[0] != baseline, kv[0])):
@@ -140,7 +146,10 @@ def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], 
             cells.append(iqm(values, seed=step).text() if values else "–")
             if values and len(values) < len(by_seed):
                 notes.append(f"`{label}` at {_k(step)}: {len(values)} of {len(by_seed)} seeds have reached it")
-        cells.append(iqm(aucs(by_seed)).text() if by_seed else "–")
+        areas = aucs(by_seed)
+        cells.append(iqm(areas).text() if areas else "–")
+        if areas and len(areas) < len(by_seed):
+            notes.append(f"`{label}` AUC: {len(areas)} of {len(by_seed)} seeds have run as far as the furthest one")
         if has_baseline:
             if label == baseline:
                 cells += ["–"] * (2 if at_steps else 1)
