@@ -1,2 +1,3 @@
 """``td3_camel.py``, shipped in camel-gym's wheel as ``camel_gym.cleanrl_scripts`` so that
-``camel-gym select``'s probes find it without a checkout. It is a script: run it, do not import it."""
+``camel-gym select``'s probes and ``camel-gym sweep``'s trials find it without a checkout. It is a
+script: run it. The sweep also imports it (which runs nothing) to read its ``Args`` and ``check_args``."""

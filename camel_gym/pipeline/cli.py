@@ -1,10 +1,13 @@
-"""The `camel-gym` command: the LLM pipeline's stages on one run directory.
+"""The `camel-gym` command: the LLM pipeline's stages on one run directory, and many-seed sweeps.
 
+    camel-gym prompt --env-id Hopper-v4                                          # the prompt generate sends
     camel-gym generate --env-id Hopper-v4 --model gpt-4o --run-dir runs/hopper   # ask, validate, repair
     camel-gym evaluate --run-dir runs/hopper                                     # seeded episodes, ranked
     camel-gym select --run-dir runs/hopper --probe-top-k 2 --install             # choose, probe, install
     camel-gym render --run-dir runs/hopper                                       # clips + report.html
     camel-gym prior-table --write-readme llm_policies/README.md                  # the shipped priors' table
+    camel-gym sweep --sweep-dir runs/grid --env-ids Hopper-v4 --masking none llm # td3_camel.py trials on Ray
+    camel-gym report runs/grid                                                   # CSV, curves, IQM tables
 
 Each stage keeps its results in the run directory as it goes, so an interrupted stage resumes
 when run again. tyro turns each stage's dataclass into its options, with the field docstrings
