@@ -109,6 +109,14 @@ def full_bounds(low: Any, high: Any, batch_shape: tuple[int, ...] = ()) -> Any:
     return np.broadcast_to(both, tuple(batch_shape) + both.shape).copy()
 
 
+
+def _lower_upper(bounds: Any) -> tuple[Any, Any]:
+    """``bounds`` (``(..., 2, d)``) split into lower and upper; a single ``(2, d)`` by plain indexing, the fast path."""
+    if getattr(bounds, "ndim", 0) == 2:
+        return bounds[0], bounds[1]
+    return bounds[..., 0, :], bounds[..., 1, :]
+
+
 def action_mapping(x: Any, bounds: Any) -> Any:
     """ACTION_MAPPING: map a normalized action ``x`` in [-1, 1] into ``bounds`` (``(..., 2, d)``).
 
@@ -123,10 +131,7 @@ def action_mapping(x: Any, bounds: Any) -> Any:
         >>> action_mapping(np.array([-1.0, 0.0, 1.0]), np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 0.5]]))
         array([0. , 0.5, 0.5])
     """
-    if getattr(bounds, "ndim", 0) == 2:
-        lower, upper = bounds[0], bounds[1]
-    else:
-        lower, upper = bounds[..., 0, :], bounds[..., 1, :]
+    lower, upper = _lower_upper(bounds)
     return lower + (x + 1) * ((upper - lower) / 2)
 
 
@@ -142,10 +147,7 @@ def map_into_bounds(x: Any, bounds: Any) -> Any:
         >>> map_into_bounds(np.array([-3.0, 0.0, 1.0]), np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 0.5]]))
         array([0. , 0.5, 0.5])
     """
-    if getattr(bounds, "ndim", 0) == 2:
-        lower, upper = bounds[0], bounds[1]
-    else:
-        lower, upper = bounds[..., 0, :], bounds[..., 1, :]
+    lower, upper = _lower_upper(bounds)
     mapped = np.asarray(lower + (x + 1) * ((upper - lower) / 2))
     return np.minimum(np.maximum(mapped, lower, out=mapped), upper, out=mapped)
 
