@@ -300,19 +300,18 @@ def _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_
         for t in todo:
             manifest["trials"][t.name]["status"] = "queued"
         total = sum(dict(t.options).get("total_timesteps", 0) for t in todo)
-        done_before = {t.name: trial_steps(folders[t.name]) for t in todo}
-        bar = tqdm(total=total, initial=sum(done_before.values()), unit="step", disable=not progress, smoothing=0.1,
-                   dynamic_ncols=True, desc="sweep")
-        failed = 0
+        bar = tqdm(total=total, initial=sum(trial_steps(folders[t.name]) for t in todo), unit="step",
+                   disable=not progress, smoothing=0.1, dynamic_ncols=True, desc="sweep")
+        ended_steps: dict[str, int] = {}  # a trial that ended is read once, not at every poll
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=poll_seconds)
             for ref in ready:
                 trial = pending.pop(ref)
                 entry = manifest["trials"][trial.name]
+                ended_steps[trial.name] = trial_steps(folders[trial.name])
                 try:
                     ray.get(ref)
                 except ray.exceptions.RayError as exc:  # a failed task, a crashed worker, out of memory, a lost node
-                    failed += 1
                     cause = exc.cause if isinstance(exc, ray.exceptions.RayTaskError) and exc.cause is not None else exc
                     entry.update(status="failed", error=str(cause))
                     outcome.failed[trial.name] = str(cause)
@@ -320,16 +319,16 @@ def _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_
                 else:
                     entry.update(status="finished", run_dir=str(trial_run_dir(folders[trial.name])), error=None)
                     outcome.finished.append(trial.name)
-            running = sum((folders[t.name] / "running.json").is_file() for t in pending.values())
+            running = {t.name for t in pending.values() if (folders[t.name] / "running.json").is_file()}
             for t in pending.values():
-                manifest["trials"][t.name]["status"] = "running" if (folders[t.name] / "running.json").is_file() else "queued"
+                manifest["trials"][t.name]["status"] = "running" if t.name in running else "queued"
             manifest["updated"] = time.time()
             write_json(outcome.manifest, manifest)
-            steps = sum(trial_steps(folders[t.name]) for t in todo)
+            steps = sum(ended_steps.values()) + sum(trial_steps(folders[t.name]) for t in pending.values())
             bar.update(max(steps - bar.n, 0))
             bar.set_postfix_str(
-                f"trials done {len(outcome.finished) + len(outcome.skipped)} running {running} "
-                f"queued {len(pending) - running} failed {failed}", refresh=True,
+                f"trials done {len(outcome.finished) + len(outcome.skipped)} running {len(running)} "
+                f"queued {len(pending) - len(running)} failed {len(outcome.failed)}", refresh=True,
             )
         bar.close()
     finally:
