@@ -30,10 +30,11 @@ import numpy as np
 
 import gymnasium as gym
 from gymnasium.spaces import Box
-from gymnasium.vector import VectorEnv, VectorWrapper
+from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
 from camel_gym.masking import full_bounds, map_into_bounds
 from camel_gym.observation import bounds_observation_space
+from camel_gym.schedules import MaskSchedule
 from camel_gym.wrappers import EpsilonClock, check_bounds_space, check_finite_box
 
 __all__ = ["VectorBoundsObservation", "VectorEpsilonMask", "VectorNormalizedMaskedAction"]
@@ -104,10 +105,17 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
     it resets; the others keep their bounds and flag. ``info["action_bounds"]`` and
     ``info["mask_applied"]`` always hold every row's bounds and flag in force.
 
+    A :class:`~camel_gym.schedules.MaskSchedule` as ``schedule`` (e.g.
+    :class:`~camel_gym.schedules.AdaptiveSchedule`) draws for each sub-env's episode whether it
+    is masked (:attr:`episode_masked`, one flag per row) and gets every episode's return, in
+    each autoreset mode, when the episode ends.
+
     Change logs:
      * v0.1.0 - Initially added
      * v0.2.0 - Rows that a partial reset leaves alone keep their bounds (they got the full
        space while ``mask_applied`` said True); checks finite bounds and the bounds' units
+     * v0.3.0 - Accepts a :class:`~camel_gym.schedules.MaskSchedule`: per-episode draws and
+       each episode's return reported to it
     """
 
     def __init__(
@@ -115,7 +123,7 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         envs: VectorEnv,
         mask_fraction: float = 0.2,
         total_timesteps: int | None = None,
-        schedule: Callable[[int], float] | None = None,
+        schedule: MaskSchedule | Callable[[int], float] | None = None,
     ):
         """Wrap ``envs``, whose sub-envs publish ``info["action_bounds"]``; arguments as EpsilonMaskWrapper."""
         super().__init__(envs)
@@ -125,10 +133,24 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         self._bounds = full_bounds(space.low, space.high, (self.num_envs,))
         self._applied = np.zeros(self.num_envs, dtype=bool)
         self._rng = np.random.default_rng()
+        self._episode_rng = np.random.default_rng()
+        self._autoreset_mode = AutoresetMode(envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP))
+        #: Whether each sub-env's current episode is masked (the schedule's draw when it began).
+        self.episode_masked = np.ones(self.num_envs, dtype=bool)
+        self._episode_returns = np.zeros(self.num_envs)
+        self._ended = np.zeros(self.num_envs, dtype=bool)  # next-step autoreset: these rows reset next
+
+    def _start_episodes(self, rows: np.ndarray) -> None:
+        if not rows.any():
+            return
+        draws = self._episode_rng.random(self.num_envs)  # one per row, so a row's draw is the same whoever starts with it
+        self.episode_masked = np.where(rows, draws < self.schedule.episode_probability(), self.episode_masked)
+        self._episode_returns[rows] = 0.0
 
     def _apply(self, info: dict[str, Any], kept: np.ndarray | None = None) -> dict[str, Any]:
         bounds, missing = _bounds_in_force(info, self._full, "VectorEpsilonMask", self._bounds, kept)
-        applied = self._rng.random(self.num_envs) < self.mask_probability()  # one draw per row, always
+        p = self.schedule.step_probability(self.timestep)
+        applied = (self._rng.random(self.num_envs) < p) & self.episode_masked  # one draw per row, always
         if kept is not None:
             applied = np.where(kept, self._applied, applied)
         if missing is not None:
@@ -148,15 +170,32 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         seeds the draws (the clock goes on)."""
         if seed is not None:
             first = seed if isinstance(seed, int) else seed[0]
-            self._rng = np.random.default_rng([first, 0xCA3E1])  # as EpsilonMaskWrapper seeds its stream
+            self._rng = np.random.default_rng([first, 0xCA3E1])  # as EpsilonMaskWrapper seeds its streams
+            self._episode_rng = np.random.default_rng([first, 0xCA3E1, 1])
         kept = _kept_rows(options)
         obs, info = self.env.reset(seed=seed, options=options)
+        started = np.ones(self.num_envs, dtype=bool) if kept is None else ~kept
+        self._start_episodes(started)
+        self._ended &= ~started
         return obs, self._apply(info, kept)
 
     def step(self, actions: Any):
-        """Step all sub-envs, advance the global clock by ``num_envs``, draw the masks."""
+        """Step all sub-envs, advance the global clock by ``num_envs``, report ended episodes to
+        the schedule, draw the masks."""
         obs, rewards, terminations, truncations, info = self.env.step(actions)
         self.timestep += self.num_envs
+        ended = np.logical_or(terminations, truncations)
+        if self._autoreset_mode == AutoresetMode.NEXT_STEP:
+            # the rows that ended last step hold their reset observation now (reward 0)
+            self._start_episodes(self._ended)
+            self._episode_returns += np.where(self._ended, 0.0, rewards)
+            self._ended = ended
+        else:
+            self._episode_returns += rewards
+        for row in np.flatnonzero(ended):
+            self.schedule.record_episode(float(self._episode_returns[row]), bool(self.episode_masked[row]), self.timestep)
+        if self._autoreset_mode == AutoresetMode.SAME_STEP:
+            self._start_episodes(ended)  # these rows hold their reset observation already
         return obs, rewards, terminations, truncations, self._apply(info)
 
     def action_bounds(self) -> np.ndarray:

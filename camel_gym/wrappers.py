@@ -26,14 +26,13 @@ from gymnasium.spaces import Box
 
 from camel_gym.masking import (
     check_bias,
-    check_schedule_args,
     full_bounds,
     map_into_bounds,
-    mask_probability,
     mask_reach,
     prior_bounds,
 )
 from camel_gym.sandbox import SandboxedPolicy, as_action, load_policy
+from camel_gym.schedules import LinearSchedule, MaskSchedule, as_schedule
 
 __all__ = [
     "EpsilonClock",
@@ -112,15 +111,18 @@ def _bounds_from(info: dict[str, Any], wrapper: str) -> np.ndarray:
 
 
 class EpsilonClock:
-    """The epsilon schedule's state, shared by :class:`EpsilonMaskWrapper` and
+    """The mask schedule's state, shared by :class:`EpsilonMaskWrapper` and
     :class:`camel_gym.vector.VectorEpsilonMask`.
 
-    A mixin: a step count that drives eps_t (:attr:`timestep`, settable from outside) and eps_t
-    on it, from the linear schedule of CAMEL_METHOD §3
-    (:func:`camel_gym.masking.mask_probability`) or a custom ``step -> probability``.
+    A mixin: a step count (:attr:`timestep`, settable from outside) and the
+    :class:`~camel_gym.schedules.MaskSchedule` it drives (:attr:`schedule`): the linear schedule
+    of CAMEL_METHOD §3 by default, a custom ``step -> probability``, or a schedule object such
+    as :class:`~camel_gym.schedules.AdaptiveSchedule`.
 
     Change logs:
      * v0.2.0 - Moved here from ``camel_gym.masking``, which holds pure functions only
+     * v0.3.0 - :attr:`schedule` is always a :class:`~camel_gym.schedules.MaskSchedule` (it was
+       None for the linear schedule and the callable itself for a custom one)
     """
 
     def _init_clock(self, mask_fraction: float, total_timesteps: int | None, schedule: Any, owner: str) -> None:
@@ -128,23 +130,20 @@ class EpsilonClock:
             if total_timesteps is None:
                 raise ValueError(
                     f"{owner} needs total_timesteps (the training run's length) to fade the mask over "
-                    f"its first mask_fraction, or a custom schedule=step -> probability"
+                    f"its first mask_fraction, or a schedule (a camel_gym.schedules.MaskSchedule or a "
+                    f"callable step -> probability)"
                 )
-            check_schedule_args(mask_fraction, total_timesteps)
-        elif not callable(schedule):
-            raise TypeError(f"schedule must be a callable step -> probability, got {type(schedule).__name__}")
-        self.mask_fraction, self.total_timesteps, self.schedule = mask_fraction, total_timesteps, schedule
+            schedule = LinearSchedule(mask_fraction, total_timesteps)
+        self.mask_fraction, self.total_timesteps = mask_fraction, total_timesteps
+        #: The schedule in force (a :class:`~camel_gym.schedules.MaskSchedule`).
+        self.schedule: MaskSchedule = as_schedule(schedule)
         #: The step count that drives the schedule.
         self.timestep = 0
 
     def mask_probability(self) -> float:
-        """eps_t for the current :attr:`timestep`."""
-        if self.schedule is None:
-            return mask_probability(self.timestep, self.mask_fraction, self.total_timesteps)
-        p = float(self.schedule(self.timestep))
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"schedule({self.timestep}) returned {p}, which is not a probability in [0, 1]")
-        return p
+        """The probability that the mask applies at the current :attr:`timestep` (eps_t for the
+        linear schedule; for one that also draws whole episodes, over both draws)."""
+        return self.schedule.mask_probability(self.timestep)
 
     def set_timestep(self, timestep: int) -> None:
         """Set the step count that drives the schedule (e.g. a trainer's global step)."""
@@ -288,6 +287,13 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
     where it would make equal seeds give unequal infos). The draws are seeded by
     ``reset(seed=...)``; the clock is not reset by it.
 
+    ``schedule`` replaces the linear schedule: a callable ``step -> probability``, or a
+    :class:`~camel_gym.schedules.MaskSchedule` such as
+    :class:`~camel_gym.schedules.AdaptiveSchedule`, which also decides at each ``reset()``
+    whether the whole episode is masked (:attr:`episode_masked`) and learns from the
+    episode's return, which this wrapper reports to it when the episode ends. Give each env
+    its own adaptive schedule, or one shared by envs that step in one process.
+
     Example:
         >>> import gymnasium as gym
         >>> from camel_gym import EpsilonMaskWrapper, LLMBoundsWrapper
@@ -304,6 +310,8 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
     Change logs:
      * v0.1.0 - Initially added
      * v0.2.0 - Refuses an action wrapper between it and the LLMBoundsWrapper that changes the units
+     * v0.3.0 - Accepts a :class:`~camel_gym.schedules.MaskSchedule`: episodes it leaves unmasked,
+       and each episode's return reported to it
     """
 
     def __init__(
@@ -311,7 +319,7 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
         env: gym.Env,
         mask_fraction: float = 0.2,
         total_timesteps: int | None = None,
-        schedule: Callable[[int], float] | None = None,
+        schedule: MaskSchedule | Callable[[int], float] | None = None,
     ):
         """Wrap ``env``, which must publish ``info["action_bounds"]`` (an :class:`LLMBoundsWrapper`).
 
@@ -320,8 +328,9 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
             mask_fraction: share of training over which the mask fades out, in [0, 1].
             total_timesteps: the training run's length in env steps (required unless
                 ``schedule`` is given).
-            schedule: optional custom schedule, ``step -> probability`` in [0, 1], used
-                instead of the linear one.
+            schedule: instead of the linear schedule, a
+                :class:`~camel_gym.schedules.MaskSchedule` or a callable ``step -> probability``
+                in [0, 1].
         """
         gym.utils.RecordConstructorArgs.__init__(
             self, mask_fraction=mask_fraction, total_timesteps=total_timesteps, schedule=schedule
@@ -332,6 +341,9 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
         self._init_clock(mask_fraction, total_timesteps, schedule, "EpsilonMaskWrapper")
         self._full = full_bounds(space.low, space.high)
         self._bounds = self._full.copy()
+        #: Whether the current episode is masked (the schedule's draw at ``reset()``).
+        self.episode_masked = True
+        self._episode_return = 0.0
         self._seed_draws(None)
 
     def _seed_draws(self, seed: int | None) -> None:
@@ -340,6 +352,9 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
         self._rng = np.random.default_rng(None if seed is None else [seed, 0xCA3E1])
         self._draws = self._rng.random(1024)
         self._next_draw = 0
+        # the episodes' draws have a stream of their own, so the steps' draws are the same
+        # whatever the schedule
+        self._episode_rng = np.random.default_rng(None if seed is None else [seed, 0xCA3E1, 1])
 
     def _draw(self) -> float:
         if self._next_draw == len(self._draws):
@@ -353,8 +368,8 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
         bounds = info.get("action_bounds")
         if bounds is None:
             _bounds_from(info, "EpsilonMaskWrapper")  # raises the explanatory error
-        p = self.mask_probability()
-        applied = bool(self._draw() < p)  # always one draw, so the stream is p-independent
+        u = self._draw()  # always one draw, so the stream is p-independent
+        applied = self.episode_masked and bool(u < self.schedule.step_probability(self.timestep))
         if not applied:
             bounds = self._full.copy()
             info["action_bounds"] = bounds
@@ -363,16 +378,23 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
         return info
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
-        """Reset the env; a ``seed`` also seeds the mask draws (the schedule's clock goes on)."""
+        """Reset the env and draw whether the new episode is masked; a ``seed`` also seeds the
+        mask draws (the schedule's clock goes on)."""
         if seed is not None:
             self._seed_draws(seed)
         obs, info = self.env.reset(seed=seed, options=options)
+        self.episode_masked = bool(self._episode_rng.random() < self.schedule.episode_probability())
+        self._episode_return = 0.0
         return obs, self._apply(info)
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        """Step the env, advance the clock, and draw whether the mask applies to the new observation."""
+        """Step the env, advance the clock, and draw whether the mask applies to the new
+        observation; at an episode's end, report its return to the schedule."""
         obs, reward, terminated, truncated, info = self.env.step(action)
         self.timestep += 1
+        self._episode_return += float(reward)
+        if terminated or truncated:
+            self.schedule.record_episode(self._episode_return, self.episode_masked, self.timestep)
         return obs, reward, terminated, truncated, self._apply(info)
 
     def action_bounds(self) -> np.ndarray:

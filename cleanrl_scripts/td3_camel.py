@@ -38,6 +38,7 @@ from tqdm import tqdm
 # CAMEL: the wrappers, the masking math, and the run directory's records (args.json, eval.csv, summary.json)
 from camel_gym import EpsilonMaskWrapper, LLMBoundsWrapper, PolicyRejected, load_policy, records, shipped_prior
 from camel_gym.masking import action_mapping, check_bias, full_bounds, map_into_bounds
+from camel_gym.schedules import AdaptiveSchedule, LinearSchedule
 
 
 @dataclass
@@ -106,6 +107,10 @@ class Args:
     """share of training over which the mask fades out, eps_t = max(1 - t / (f * T), 0) (0.2 when neither this nor --mask-timesteps is given)"""
     mask_timesteps: Optional[int] = None
     """steps over which the mask fades out, eps_t = max(1 - t / N, 0): the absolute form of --mask-fraction (give one of the two)"""
+    mask_schedule: Literal["linear", "adaptive"] = "linear"
+    """linear: the paper's eps_t; adaptive: eps_t within masked episodes, and the share of masked episodes fades to --mask-probe when they stop returning more than unmasked ones (camel_gym.schedules.AdaptiveSchedule)"""
+    mask_probe: float = 0.1
+    """with --mask-schedule adaptive: the least share of episodes run with the mask and run without it, in (0, 0.5]"""
 
     # CAMEL: evaluation, checkpoints, resume
     eval_every: int = 10_000
@@ -135,7 +140,10 @@ def make_env(args: Args, prior) -> gym.Env:
             mask_fraction = args.mask_timesteps / args.total_timesteps
         else:
             mask_fraction = args.mask_fraction
-        env = EpsilonMaskWrapper(env, mask_fraction=mask_fraction, total_timesteps=args.total_timesteps)
+        schedule = LinearSchedule(mask_fraction, args.total_timesteps)
+        if args.mask_schedule == "adaptive":  # the mask lets go of a prior whose episodes return less
+            schedule = AdaptiveSchedule(schedule, probe=args.mask_probe)
+        env = EpsilonMaskWrapper(env, schedule=schedule)
     return env
 
 
@@ -383,7 +391,7 @@ def save_atomically(obj, path: Path) -> None:
 
 def save_checkpoint(path: Path, counters: dict, modules: dict, rb: ReplayBuffer, rng: np.random.Generator, generator: torch.Generator) -> None:
     """Everything a run needs to continue: `counters` (global_step, episodes, prior_errors,
-    wall_seconds), the state of each network and optimizer in `modules`, the replay buffer and
+    wall_seconds, mask_schedule), the state of each network and optimizer in `modules`, the replay buffer and
     every random number generator."""
     save_atomically(
         {
@@ -405,7 +413,7 @@ def save_checkpoint(path: Path, counters: dict, modules: dict, rb: ReplayBuffer,
 def restore_checkpoint(checkpoint: dict, modules: dict, rb: ReplayBuffer, rng: np.random.Generator, generator: torch.Generator) -> dict:
     """Load what `save_checkpoint` wrote into the run's objects; returns its counters.
 
-    `wall_seconds` is None in checkpoints written before it was recorded.
+    `wall_seconds` and `mask_schedule` are None in checkpoints written before they were recorded.
     """
     for name, module in modules.items():
         module.load_state_dict(checkpoint[name])
@@ -415,7 +423,7 @@ def restore_checkpoint(checkpoint: dict, modules: dict, rb: ReplayBuffer, rng: n
     torch.set_rng_state(checkpoint["rng"]["torch"])
     rng.bit_generator.state = checkpoint["rng"]["exploration"]
     generator.set_state(checkpoint["rng"]["generator"])
-    return {key: checkpoint.get(key) for key in ("global_step", "episodes", "prior_errors", "wall_seconds")}
+    return {key: checkpoint.get(key) for key in ("global_step", "episodes", "prior_errors", "wall_seconds", "mask_schedule")}
 
 
 def resume(run_dir: Path, cli: Args, given: set) -> tuple[Args, dict, bool]:
@@ -484,6 +492,10 @@ def check_args(args: Args, act_dim: int) -> None:
         raise ValueError(f"--mask-fraction must lie in [0, 1] (the share of training the mask fades over), got {args.mask_fraction}")
     if args.mask_timesteps is not None and not 0 <= args.mask_timesteps <= args.total_timesteps:
         raise ValueError(f"--mask-timesteps must lie in [0, --total-timesteps {args.total_timesteps}], got {args.mask_timesteps}")
+    if args.mask_schedule != "linear" and args.masking == "none":
+        raise ValueError(f"--mask-schedule {args.mask_schedule} schedules a mask, and --masking none has none; drop it or pick a prior with --masking")
+    if not 0 < args.mask_probe <= 0.5:
+        raise ValueError(f"--mask-probe must lie in (0, 0.5] (the least share of masked and of unmasked episodes), got {args.mask_probe}")
 
 
 class TimedCalls:
@@ -637,9 +649,11 @@ if __name__ == "__main__":
     if checkpoint is not None:  # CAMEL:
         counters = restore_checkpoint(checkpoint, modules, rb, rng, generator)
         start_step, episodes = counters["global_step"], counters["episodes"]
-        if prior is not None:  # the schedule's clock; the reset below reseeds its draws
+        if prior is not None:  # the schedule's clock and what it learned; the reset below reseeds its draws
             env.get_wrapper_attr("set_timestep")(start_step)
             env.set_wrapper_attr("prior_errors", counters["prior_errors"])
+            if counters["mask_schedule"] is not None:
+                env.get_wrapper_attr("schedule").load_state_dict(counters["mask_schedule"])
         # eval rows logged after the checkpoint are dropped: those steps will be run again
         kept = [row for row in records.read_eval_csv(run_dir) if row.global_step <= start_step]
         if (run_dir / records.TRAINING_EVAL_CSV).is_file():
@@ -712,6 +726,9 @@ if __name__ == "__main__":
             if prior is not None:
                 writer.add_scalar("charts/mask_probability", env.get_wrapper_attr("mask_probability")(), global_step)
                 writer.add_scalar("charts/prior_errors", env.get_wrapper_attr("prior_errors"), global_step)
+                for name, value in env.get_wrapper_attr("schedule").signals().items():  # the adaptive gate's
+                    if np.isfinite(value):
+                        writer.add_scalar(f"charts/{name}", value, global_step)
             progress.set_postfix(sps=f"{sps:.0f}", ret=shown(last_return), eval=shown(last_eval), refresh=False)
 
         # CAMEL: seeded evaluations, unmasked (the headline) and inside the prior's mask
@@ -732,7 +749,8 @@ if __name__ == "__main__":
 
         if args.checkpoint_every > 0 and step % args.checkpoint_every == 0 and step < args.total_timesteps:  # CAMEL:
             counters = {"global_step": step, "episodes": episodes, "wall_seconds": wall_offset + time.time() - start_time,
-                        "prior_errors": env.get_wrapper_attr("prior_errors") if prior is not None else 0}
+                        "prior_errors": env.get_wrapper_attr("prior_errors") if prior is not None else 0,
+                        "mask_schedule": env.get_wrapper_attr("schedule").state_dict() if prior is not None else None}
             save_checkpoint(run_dir / "checkpoint.pt", counters, modules, rb, rng, generator)
 
     progress.close()

@@ -389,9 +389,29 @@ def test_resume_of_a_run_from_before_the_new_fields(tmp_path):
     assert records.read_summary(run_dir).total_timesteps == 800
 
 
+def test_adaptive_schedule_logs_its_gate_and_resumes_with_what_it_learned(tmp_path):
+    harmful = REPO / "llm_policies" / "test_priors" / "hopper_v4_backward.py"
+    run_script("--env-id", "Hopper-v4", "--policy", str(harmful), "--mask-schedule", "adaptive", "--total-timesteps", "1200",
+               "--learning-starts", "1100", "--eval-every", "0", "--checkpoint-every", "600", *SMALL, tmp_path=tmp_path)
+    run_dir = only_run_dir(tmp_path)
+    state = torch.load(run_dir / "checkpoint.pt", weights_only=False)["mask_schedule"]
+    assert state["masked_episodes"] > 5 and state["unmasked_episodes"] > 0 and state["gate"] <= 0.9
+    tags = scalars(run_dir)
+    for tag in ("charts/mask_probability", "charts/mask_gate", "charts/mask_verdict", "charts/mask_masked_episodes"):
+        assert len(tags[tag]) == 1, tag  # logged at step 999
+    uninterrupted = tags["charts/mask_masked_episodes"][0]
+    (run_dir / "summary.json").unlink()
+    run_script("--resume", str(run_dir), tmp_path=tmp_path)
+    # the resumed run counts on from the checkpoint's episodes (about as many again in steps 600..999)
+    resumed = scalars(run_dir)["charts/mask_masked_episodes"][0]
+    assert resumed > state["masked_episodes"] and resumed == pytest.approx(uninterrupted, rel=0.35)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
+        (["--masking", "none", "--mask-schedule", "adaptive"], "--mask-schedule adaptive schedules a mask, and --masking none"),
+        (["--mask-schedule", "adaptive", "--mask-probe", "0.7"], "--mask-probe must lie in (0, 0.5]"),
         (["--env-id", "NoSuchEnv-v0"], "unknown --env-id 'NoSuchEnv-v0'"),
         (["--policy", "/nonexistent/prior.py"], "--policy /nonexistent/prior.py: no such prior file"),
         (["--masking", "expert"], "--masking expert needs --expert-model"),
