@@ -216,10 +216,12 @@ def test_tiny_grid_end_to_end_survives_a_killed_trial_and_a_killed_driver(tmp_pa
     assert "| `random` | 2 |" in summary and "Not finished" not in summary
 
 
-def test_report_lists_unfinished_trials_and_unequal_seeds(tmp_path):
-    sweep = tmp_path / "sweep"
+def fake_sweep(sweep: Path, specs, total=300_000) -> Path:
+    """A sweep folder as `camel-gym sweep` leaves it: `specs` are (variant, seed, evaluations made
+    of 3); a trial with all 3 finished, the others failed. Returns rise 100 per 100k steps, +50 for
+    any variant but `none`, + seed."""
     trials = {}
-    for variant, seed, steps in [("none", 1, 3), ("none", 2, 3), ("llm", 1, 3), ("llm", 2, 1)]:
+    for variant, seed, steps in specs:
         name = f"Hopper-v4__{variant}__seed{seed}"
         run = sweep / "trials" / name / "run"
         run.mkdir(parents=True)
@@ -227,13 +229,18 @@ def test_report_lists_unfinished_trials_and_unequal_seeds(tmp_path):
         with (run / "eval.csv").open("w") as f:
             f.write("global_step,return_mean,return_std,length_mean,episodes,wall_seconds\n")
             for k in range(1, steps + 1):
-                f.write(f"{k * 100_000},{k * 100 + (50 if variant == 'llm' else 0) + seed},1,100,10,1\n")
+                f.write(f"{k * 100_000},{k * 100 + (0 if variant == 'none' else 50) + seed},1,100,10,1\n")
         if steps == 3:
             (run / "summary.json").write_text(json.dumps({"total_timesteps": 300_000}))
         trials[name] = {"env_id": "Hopper-v4", "variant": variant, "label": variant, "seed": seed, "settings": {},
                         "folder": f"trials/{name}", "status": "finished" if steps == 3 else "failed",
                         "error": None if steps == 3 else "td3_camel.py exited with -9"}
-    (sweep / "sweep.json").write_text(json.dumps({"command": "camel-gym sweep ...", "grid": {"total_timesteps": 300_000}, "trials": trials}))
+    (sweep / "sweep.json").write_text(json.dumps({"command": "camel-gym sweep ...", "grid": {"total_timesteps": total}, "trials": trials}))
+    return sweep
+
+
+def test_report_lists_unfinished_trials_and_unequal_seeds(tmp_path):
+    sweep = fake_sweep(tmp_path / "sweep", [("none", 1, 3), ("none", 2, 3), ("llm", 1, 3), ("llm", 2, 1)])
     from camel_gym.sweep.report import report
 
     outcome = report(sweep)
@@ -242,6 +249,29 @@ def test_report_lists_unfinished_trials_and_unequal_seeds(tmp_path):
     assert "`Hopper-v4__llm__seed2`: failed: td3_camel.py exited with -9" in summary
     assert "`llm` at 200k: 1 of 2 seeds have reached it" in summary
     assert "IQM at 300k" in summary
+
+
+def test_report_compares_with_the_baseline_trials_of_another_sweep(tmp_path):
+    from camel_gym.sweep.report import report
+
+    grid = fake_sweep(tmp_path / "grid", [("none", 1, 3), ("none", 2, 3), ("llm", 1, 3)])
+    experiment = fake_sweep(tmp_path / "adaptive", [("llm-adaptive", 1, 3), ("llm-adaptive", 2, 3)])
+    alone = report(experiment).summary.read_text()
+    assert "| `none` |" not in alone
+    summary = report(experiment, baseline_from=grid).summary.read_text()
+    assert f"camel-gym report {experiment} --baseline-from {grid}" in summary
+    (none_row,) = [line for line in summary.splitlines() if line.startswith("| `none` |")]
+    (adaptive_row,) = [line for line in summary.splitlines() if line.startswith("| `llm-adaptive` |")]
+    assert "| 1.00 [" in adaptive_row  # every adaptive run above every `none` run of the other sweep
+    assert "`llm` " not in summary  # only the baseline's trials join
+    rows = list(csv.DictReader((experiment / "report" / "evals.csv").open()))
+    assert {r["variant"] for r in rows} == {"none", "llm-adaptive"}
+    with pytest.raises(ValueError, match="has no `none` trials"):
+        report(experiment, baseline_from=experiment)
+    short = fake_sweep(tmp_path / "short", [("none", 1, 3)], total=100_000)
+    with pytest.raises(ValueError, match="runs 100000 steps per trial"):
+        report(experiment, baseline_from=short)
+    assert main(["report", str(experiment), "--baseline-from", str(tmp_path / "nowhere")]) == 2
 
 
 def test_iqm_trims_a_quarter_on_each_side():

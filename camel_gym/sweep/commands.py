@@ -64,6 +64,8 @@ class Report:
     """steps at which to tabulate"""
     baseline: str = "none"
     """the variant the others are compared with"""
+    baseline_from: Annotated[Optional[Path], _hint("this sweep")] = None
+    """another sweep whose baseline trials (of this sweep's envs) join the comparison, e.g. experiments/paper_grid"""
 
 
 def sweep_command(args: Sweep) -> str:
@@ -132,7 +134,7 @@ def run_report(args: Report) -> int:
     from camel_gym.records import RecordError
 
     try:
-        outcome = report(args.sweep_dir, at_steps=args.at_steps, baseline=args.baseline)
+        outcome = report(args.sweep_dir, at_steps=args.at_steps, baseline=args.baseline, baseline_from=args.baseline_from)
     except (FileNotFoundError, RecordError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
         return _error("report", exc)
     print(outcome.summary.read_text())

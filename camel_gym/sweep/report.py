@@ -164,23 +164,47 @@ def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], 
     return lines, notes
 
 
-def report(sweep_dir: str | Path, *, at_steps: list[int] | None = None, baseline: str = "none") -> ReportOutcome:
-    """Write ``SWEEP/report/`` (``evals.csv``, a figure per env, ``summary.md``) and return where.
-
-    ``at_steps`` default: 100k and 200k steps where the runs reach them, and the grid's last step.
-
-    Raises:
-        FileNotFoundError: ``sweep_dir`` holds no ``sweep.json`` (it is not a sweep's folder).
-    """
-    sweep_dir = Path(sweep_dir)
+def _manifest_of(sweep_dir: Path) -> dict[str, Any]:
     if not (sweep_dir / MANIFEST).is_file():
         raise FileNotFoundError(
             f"{sweep_dir} is not a sweep directory (no {MANIFEST}); make one with `camel-gym sweep --sweep-dir {sweep_dir} ...`"
         )
-    manifest = json.loads((sweep_dir / MANIFEST).read_text())
+    return json.loads((sweep_dir / MANIFEST).read_text())
+
+
+def report(
+    sweep_dir: str | Path, *, at_steps: list[int] | None = None, baseline: str = "none", baseline_from: str | Path | None = None
+) -> ReportOutcome:
+    """Write ``SWEEP/report/`` (``evals.csv``, a figure per env, ``summary.md``) and return where.
+
+    ``at_steps`` default: 100k and 200k steps where the runs reach them, and the grid's last step.
+    ``baseline_from``: another sweep whose ``baseline`` trials of this sweep's envs join the
+    report (e.g. an experiment compared with the paper grid's ``none`` runs, not run twice).
+
+    Raises:
+        FileNotFoundError: ``sweep_dir`` (or ``baseline_from``) holds no ``sweep.json``.
+        ValueError: ``baseline_from`` has no ``baseline`` trials of this sweep's envs and steps.
+    """
+    sweep_dir = Path(sweep_dir)
+    manifest = _manifest_of(sweep_dir)
     out_dir = sweep_dir / "report"
     out_dir.mkdir(exist_ok=True)
     rows, trials = _collect(sweep_dir, manifest)
+    if baseline_from is not None:
+        other = Path(baseline_from)
+        other_manifest = _manifest_of(other)
+        envs, total = {t["env_id"] for t in trials.values()}, manifest["grid"].get("total_timesteps")
+        if other_manifest["grid"].get("total_timesteps") != total:
+            raise ValueError(
+                f"--baseline-from {other} runs {other_manifest['grid'].get('total_timesteps')} steps per trial, "
+                f"{sweep_dir} runs {total}: its trials are not comparable"
+            )
+        other_rows, other_trials = _collect(other, other_manifest)
+        keep = {name for name, t in other_trials.items() if t["variant"] == baseline and t["env_id"] in envs}
+        if not keep:
+            raise ValueError(f"--baseline-from {other} has no `{baseline}` trials of {', '.join(sorted(envs))}")
+        rows += [r for r in other_rows if r["trial"] in keep]
+        trials.update({name: other_trials[name] for name in keep})
     variants = {t["variant"] for t in trials.values()}
     if baseline not in variants and baseline != "none":  # a sweep without `none` reports without comparisons
         raise ValueError(f"--baseline {baseline!r} is not a variant of this sweep; its variants: {', '.join(sorted(variants))}")
@@ -193,7 +217,10 @@ def report(sweep_dir: str | Path, *, at_steps: list[int] | None = None, baseline
     total = manifest["grid"].get("total_timesteps")
     md = ["# Sweep results", ""]
     if manifest.get("command"):
-        md += ["Made by:", "", "```bash", manifest["command"], f"camel-gym report {sweep_dir}", "```", ""]
+        again = f"camel-gym report {sweep_dir}" + (f" --baseline-from {baseline_from}" if baseline_from is not None else "")
+        md += ["Made by:", "", "```bash", manifest["command"], again, "```", ""]
+    if baseline_from is not None:
+        md += [f"The `{baseline}` trials are those of the sweep in `{baseline_from}`, with the same steps per trial.", ""]
     md += [
         "Each number is over seeds: the interquartile mean (IQM) of the trials' unmasked evaluation return "
         "(the deterministic actor, no mask, no noise) with a 95% percentile-bootstrap interval; AUC is the mean "
