@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 
 from camel_gym.observation import BoundsObservation
 from camel_gym.priors import prior_make_kwargs, shipped_prior
+from camel_gym.schedules import AdaptiveSchedule, LinearSchedule
 from camel_gym.wrappers import EpsilonMaskWrapper, LLMBoundsWrapper, NormalizedMaskedAction
 
 __all__ = ["make_camel_env"]
@@ -22,6 +23,7 @@ def make_camel_env(
     policy: Callable[[Any], Any] | str | os.PathLike[str] | None = None,
     bias: float = 0.3,
     mask_fraction: float = 0.2,
+    mask_schedule: Literal["linear", "adaptive"] = "linear",
     bounds_in_obs: bool = True,
     **make_kwargs: Any,
 ) -> gym.Env:
@@ -34,6 +36,8 @@ def make_camel_env(
     so the problem the agent sees stays Markov) and :class:`NormalizedMaskedAction` (the agent
     acts in [-1, 1]). A trainer with several envs keeps their schedules on its global step with
     ``set_timestep`` (for Stable-Baselines3: :class:`camel_gym.sb3.EpsilonScheduleCallback`).
+    ``mask_schedule="adaptive"`` gates the linear schedule by
+    :class:`~camel_gym.schedules.AdaptiveSchedule` (each env its own, learning from its own episodes).
 
     Example:
         >>> from camel_gym import make_camel_env
@@ -46,14 +50,20 @@ def make_camel_env(
     Change logs:
      * v0.1.0 - Initially added
      * v0.2.0 - The v5 ids get the shipped prior's kwargs (Ant-v5 without contact forces)
+     * v0.3.0 - ``mask_schedule``
     """
+    if mask_schedule not in ("linear", "adaptive"):
+        raise ValueError(f"mask_schedule must be 'linear' or 'adaptive', got {mask_schedule!r}")
     if policy is None:
         make_kwargs = {**prior_make_kwargs(env_id), **make_kwargs}
     env = gym.make(env_id, **make_kwargs)
     if policy is None:
         policy = str(shipped_prior(env_id, env.observation_space, env.action_space))
     env = LLMBoundsWrapper(env, policy=policy, bias=bias)
-    env = EpsilonMaskWrapper(env, mask_fraction=mask_fraction, total_timesteps=total_timesteps)
+    if mask_schedule == "adaptive":
+        env = EpsilonMaskWrapper(env, schedule=AdaptiveSchedule(LinearSchedule(mask_fraction, total_timesteps)))
+    else:
+        env = EpsilonMaskWrapper(env, mask_fraction=mask_fraction, total_timesteps=total_timesteps)
     if bounds_in_obs:
         env = BoundsObservation(env)
     return NormalizedMaskedAction(env)

@@ -71,3 +71,26 @@ def test_sb3_agents_stay_inside_the_mask_while_it_applies(algo, kwargs):
 def test_callback_validates_its_argument():
     with pytest.raises(ValueError, match="every must be >= 1"):
         EpsilonScheduleCallback(every=0)
+
+
+def test_sb3_agent_with_the_adaptive_schedule_lets_go_of_a_harmful_prior():
+    """Two envs of one DummyVecEnv share one schedule: it learns from both envs' episodes."""
+    from pathlib import Path
+
+    from camel_gym.schedules import AdaptiveSchedule, LinearSchedule
+
+    harmful = Path(__file__).resolve().parents[1] / "llm_policies" / "test_priors" / "hopper_v4_backward.py"
+    schedule = AdaptiveSchedule(LinearSchedule(1.0, 10 * TOTAL), fade_steps=500)
+
+    def env_fn():
+        env = EpsilonMaskWrapper(LLMBoundsWrapper(gym.make("Hopper-v4"), policy=str(harmful)), schedule=schedule)
+        return NormalizedMaskedAction(BoundsObservation(env))
+
+    vec = make_vec_env(env_fn, n_envs=2, seed=0)
+    model = SAC("MlpPolicy", vec, seed=0, device="cpu", learning_starts=TOTAL, policy_kwargs={"net_arch": [64, 64]})
+    model.learn(TOTAL, callback=EpsilonScheduleCallback())
+    signals = schedule.signals()
+    finished = sum(len(rewards) for rewards in vec.env_method("get_episode_rewards"))
+    assert signals["mask_masked_episodes"] + signals["mask_unmasked_episodes"] == finished > 40
+    assert signals["mask_masked_return"] < signals["mask_unmasked_return"]
+    assert schedule.episode_probability() == 0.1 and vec.env_method("mask_probability")[0] <= 0.1

@@ -99,6 +99,7 @@ def test_bounds_observation_and_make_camel_env_pass_check_env():
     np.testing.assert_array_equal(obs[LOWER_UPPER], info["action_bounds"].ravel())
     camel = make_camel_env("Hopper-v4", total_timesteps=10**6)
     check_env(camel, skip_render_check=True)
+    check_env(make_camel_env("Hopper-v4", total_timesteps=10**6, mask_schedule="adaptive"), skip_render_check=True)
     assert camel.action_space == gym.spaces.Box(-1.0, 1.0, (ACT_DIM,), np.float32)
 
 
