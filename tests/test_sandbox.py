@@ -157,6 +157,17 @@ def test_numpy_proxy_is_read_only_and_allow_listed():
         NUMPY_PROXY.zeros((10**4, 10**4))
 
 
+def test_products_left_unguarded_for_speed_still_cannot_repeat_a_sequence():
+    # `-0.2 * c * w` and float operands skip the size guard; a sequence among them only raises
+    source = "def policy(obs):\n    c, w = float(obs[0]), float(obs[1])\n    return [-0.2 * c * w, 0.5 * c * 2, c * 3.0]\n"
+    np.testing.assert_allclose(load_policy(source, trial=False)(np.array([2.0, 3.0])), [-1.2, 2.0, 6.0])
+    for expr in ("-0.5 * [1] * 10**9", "[1] * (0.5 * 4)", "float(obs[0]) * [1]"):
+        with pytest.raises(TypeError):
+            load_policy(f"def policy(obs):\n    return {expr}\n", trial=False)(np.array([4.0]))
+    with pytest.raises(ValueError, match="over the prior's limit"):  # int products stay guarded
+        load_policy("def policy(obs):\n    n = int(obs[0])\n    return [1] * n * 10**9\n", trial=False)(np.array([4.0]))
+
+
 def test_augmented_item_assignment_and_lambdas_work():
     source = "def policy(obs):\n    a = [1.0, 2.0, 3.0]\n    a[0] += 1\n    a[1] *= 3\n    f = lambda v: v - 1\n    return [f(x) for x in a]\n"
     assert load_policy(source, trial=False)(np.zeros(1)) == [1.0, 5.0, 2.0]

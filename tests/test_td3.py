@@ -135,6 +135,49 @@ def test_twin_critics_are_two_independent_networks():
     torch.testing.assert_close(qf.q1(obs, act), q[0])
 
 
+def _learner(obs_dim, act_dim, seed):
+    torch.manual_seed(seed)
+    actor, qf = td3_camel.Actor(obs_dim, act_dim), td3_camel.TwinQ(obs_dim, act_dim)
+    target_actor, qf_target = td3_camel.Actor(obs_dim, act_dim), td3_camel.TwinQ(obs_dim, act_dim)
+    target_actor.load_state_dict(actor.state_dict())
+    qf_target.load_state_dict(qf.state_dict())
+    for p in list(target_actor.parameters()) + list(qf_target.parameters()):
+        p.requires_grad_(False)
+    q_optimizer = torch.optim.Adam(qf.parameters(), lr=3e-4, fused=True)
+    actor_optimizer = torch.optim.Adam(actor.parameters(), lr=3e-4, fused=True)
+    return actor, qf, target_actor, qf_target, q_optimizer, actor_optimizer
+
+
+def test_fast_update_computes_the_same_losses_gradients_and_parameters_as_autograd():
+    obs_dim, act_dim, n = 11, 3, 512
+    args = td3_camel.Args()
+    rb = td3_camel.ReplayBuffer(n, obs_dim, act_dim, torch.device("cpu"))
+    rng = np.random.default_rng(0)
+    for _ in range(n):  # narrow masks at random places, some terminal transitions
+        lows = [rng.uniform(-1, 0.6, act_dim) for _ in range(2)]
+        bounds, next_bounds = ([low, low + rng.uniform(0.05, 0.4, act_dim)] for low in lows)
+        rb.add(rng.normal(size=obs_dim), rng.normal(size=obs_dim), rng.uniform(-1, 1, act_dim), rng.normal(),
+               rng.random() < 0.1, bounds, next_bounds)
+    plain, fast = _learner(obs_dim, act_dim, seed=3), _learner(obs_dim, act_dim, seed=3)
+    gen_plain, gen_fast = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+    close = {"rtol": 1e-6, "atol": 1e-6}
+    for step in range(1, 7):  # critic-only and critic-and-actor steps alike
+        out_plain = td3_camel.td3_update(step, rb.sample(64, gen_plain), *plain, args, gen_plain)
+        out_fast = td3_camel.td3_update_fast(step, rb.sample(64, gen_fast), *fast, args, gen_fast)
+        torch.testing.assert_close(out_fast[0], out_plain[0], **close)  # Q-values
+        torch.testing.assert_close(out_fast[1], out_plain[1], **close)  # critic losses
+        assert (out_fast[2] is None) == (out_plain[2] is None) == (step % args.policy_frequency != 0)
+        if out_plain[2] is not None:
+            torch.testing.assert_close(out_fast[2], out_plain[2], **close)  # actor loss
+        for module_plain, module_fast in zip(plain[:4], fast[:4], strict=True):
+            for (name, p_plain), p_fast in zip(module_plain.named_parameters(), module_fast.parameters(), strict=True):
+                assert (p_fast.grad is None) == (p_plain.grad is None), name
+                if p_plain.grad is not None:
+                    assert p_plain.grad.abs().max() > 0, name  # a gradient that could be wrong
+                    torch.testing.assert_close(p_fast.grad, p_plain.grad, **close, msg=f"d/d {name}, step {step}")
+                torch.testing.assert_close(p_fast, p_plain, **close, msg=f"{name} after step {step}")
+
+
 def test_replay_buffer_memory_for_ant_at_one_million():
     rb = td3_camel.ReplayBuffer(1_000_000, obs_dim=27, act_dim=8, device=torch.device("cpu"))
     assert rb.nbytes <= 0.6 * 1024**3, rb.nbytes

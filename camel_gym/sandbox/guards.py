@@ -32,7 +32,19 @@ _GUARDED_BINOPS = {ast.Add: "_add_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LS
 
 
 def _is_float_constant(node: ast.AST) -> bool:
+    """A float literal, signed or not: ``0.5``, ``-0.2``."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
     return isinstance(node, ast.Constant) and type(node.value) is float
+
+
+def _is_float_product(node: ast.AST) -> bool:
+    """``c * x`` or ``x * c`` for a float literal ``c``, already left unguarded: its value is a
+    float, a NumPy array or scalar, or it raised, so it can repeat no sequence and grow no int."""
+    return (
+        isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)
+        and (_is_float_constant(node.left) or _is_float_constant(node.right))
+    )
 
 
 def _is_number_constant(node: ast.AST) -> bool:
@@ -102,6 +114,8 @@ class PolicyTransformer(RestrictingNodeTransformer):
         left, right = node.left, node.right
         # A float constant operand can't repeat a sequence or grow an int: no guard needed.
         if guard in ("_mul_", "_pow_") and (_is_float_constant(left) or _is_float_constant(right)):
+            return node
+        if guard == "_mul_" and (_is_float_product(left) or _is_float_product(right)):  # `-0.2 * c * w`
             return node
         if guard == "_add_" and (_is_number_constant(left) or _is_number_constant(right)):
             return node
@@ -201,6 +215,10 @@ def _check_int_bits(bits: int) -> None:
 
 def _mul_(a: Any, b: Any) -> Any:
     ta, tb = type(a), type(b)
+    # float * anything can neither repeat a sequence (TypeError) nor grow an int: return at
+    # once. This is most of a controller's products (~120 a call in the Ant prior).
+    if ta is float or tb is float:
+        return a * b
     if ta in _SEQUENCES or tb in _SEQUENCES:
         seq, n = (a, b) if ta in _SEQUENCES else (b, a)
         if isinstance(n, int) and len(seq) * n > MAX_ELEMENTS:
