@@ -330,3 +330,12 @@ def test_sandbox_modules_import_each_other_without_a_loop_or_private_names():
         ready = {module for module, needs in imports.items() if module not in done and needs <= done}
         assert ready, f"import loop among {sorted(set(imports) - done)}"
         done |= ready
+
+
+def test_the_rejection_message_names_the_allowed_imports(monkeypatch):
+    from camel_gym.sandbox import errors
+    from camel_gym.sandbox.rules import ALLOWED_IMPORTS
+
+    assert f"imports only {', '.join(ALLOWED_IMPORTS)}." in str(PolicyRejected("no policy() defined"))
+    monkeypatch.setattr(errors, "ALLOWED_IMPORTS", ("math",))  # the message follows the allow-list
+    assert str(PolicyRejected("x")).endswith("imports only math.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from camel_gym.sandbox.rules import ALLOWED_IMPORTS
+
 __all__ = ["BudgetExceeded", "PolicyRejected"]
 
 
@@ -21,7 +23,7 @@ class PolicyRejected(ValueError):
         where = f"{filename}, line {lineno}" if lineno else filename
         super().__init__(
             f"prior policy rejected ({where}): {reason}. A prior must be a module defining "
-            f"policy(obs) -> action that imports only math and numpy."
+            f"policy(obs) -> action that imports only {', '.join(ALLOWED_IMPORTS)}."
         )
 
 
