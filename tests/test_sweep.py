@@ -101,6 +101,27 @@ def test_named_variant_from_a_grid_file(tmp_path):
     assert dict(trials[1].options)["policy"] == str(prior) and dict(trials[1].options)["masking"] == "llm"
 
 
+def test_only_the_listed_variants_of_a_grid_file_run(tmp_path, monkeypatch):
+    """A grid file's named variants run when `masking` lists them: `--masking` on the command
+    line picks some of them (a grid file can keep variants for later phases)."""
+    (tmp_path / "grid.toml").write_text(
+        'env_ids = ["Hopper-v4"]\nmasking = ["a"]\nseeds = [1]\n'
+        '[variants.a]\nmasking = "random"\n[variants.b]\nmasking = "random"\nset = { bias = 0.5 }\n'
+    )
+    assert [t.name for t in Grid.from_toml(tmp_path / "grid.toml").trials(SCRIPT)] == ["Hopper-v4__a__seed1"]
+    from camel_gym.sweep.run import SweepOutcome
+
+    started = []
+
+    def run_sweep(sweep_dir, grid, **kwargs):  # the trials the command would start, without Ray
+        started.extend(grid.trials(SCRIPT))
+        return SweepOutcome(manifest=tmp_path / "sweep.json")
+
+    monkeypatch.setattr("camel_gym.sweep.run.run_sweep", run_sweep)
+    assert main(sweep_args(tmp_path / "sweep", "--grid", str(tmp_path / "grid.toml"), "--masking", "b")) == 0
+    assert [t.name for t in started] == ["Hopper-v4__b__seed1"]
+
+
 def _eval_steps(trial_dir: Path) -> list[int]:
     with (trial_run_dir(trial_dir) / "eval.csv").open() as f:
         return [int(r["global_step"]) for r in csv.DictReader(f)]

@@ -279,11 +279,9 @@ class Grid:
             else:
                 named = f" or a named variant ({', '.join(self.variants)})" if self.variants else ""
                 raise GridError(f"unknown masking variant {name!r}: choose from {', '.join(modes)}{named}")
-        for variant in self.variants.values():
+        for variant in self.variants.values():  # every named variant is checked, the listed ones run
             if variant.masking not in modes:
                 raise GridError(f"variant {variant.name!r}: unknown masking mode {variant.masking!r}; choose from {', '.join(modes)}")
-            if variant not in out:
-                out.append(variant)
         if not out:
             raise GridError("no variants: give --masking (e.g. --masking none llm)")
         return out
