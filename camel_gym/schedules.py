@@ -156,27 +156,35 @@ class AdaptiveSchedule(MaskSchedule):
     Every episode is masked with probability ``gate`` (then the base schedule's eps_t applies
     step by step, as in the paper) or runs without the mask. ``gate`` starts at
     ``1 - probe`` and stays within ``[probe, 1 - probe]``, so both kinds of episode keep
-    coming and the comparison never stops. After each episode, the last ``window`` returns of
-    each kind are compared by Mann-Whitney's U (:func:`masked_better`), and the verdict moves
-    ``gate`` by at most one ``fade_steps``-th of its range per env step until the next verdict:
+    coming and the comparison never stops. After each episode, the returns of the two kinds
+    over the same recent stretch of training are compared by Mann-Whitney's U
+    (:func:`masked_better`), and the verdict moves ``gate`` by at most one ``fade_steps``-th of
+    its range per env step until the next verdict:
 
     * masked returns significantly higher (one-sided p < ``alpha``): hold, ``gate`` rises to
       ``1 - probe``;
     * masked returns not higher (P(masked > unmasked) <= 1/2): fade, ``gate`` falls to ``probe``;
     * otherwise, or with fewer than ``min_episodes`` of either kind: ``gate`` stays.
 
+    The stretch: episodes that ended in the last ``window_steps`` env steps, at most
+    ``max_episodes`` of each kind (the latest), and of the two kinds only those that ended
+    since the oldest episode the other kind still has. Both kinds then come from the same
+    part of training: the agent changes as it learns, and the rarer kind's episodes reach
+    further back, so comparing each kind's last n episodes would set an old masked policy
+    against a new unmasked one.
+
     So a prior whose masked episodes return less than the agent does alone loses the mask
     within about ``fade_steps`` steps; a good prior keeps it (minus the ``probe`` share) until
     the unmasked agent catches up, and never beyond the base schedule:
     ``mask_probability(t) <= base.step_probability(t)`` always. Needs nothing from the agent,
-    so it works with any algorithm through the wrappers. Returns are compared within a sliding
-    window because the agent changes as it learns.
+    so it works with any algorithm through the wrappers.
 
     Args:
         base: the schedule of eps_t within masked episodes (the paper's :class:`LinearSchedule`).
         probe: the least share of episodes of each kind, in (0, 0.5].
-        window: returns of each kind the test compares (the most recent).
-        min_episodes: episodes of each kind before the first verdict, at least 2.
+        window_steps: how far back, in env steps, the test looks for episodes.
+        max_episodes: the most episodes of each kind the test compares (the latest).
+        min_episodes: episodes of each kind the test needs, at least 2.
         alpha: the test's significance level for "masked returns are higher".
         fade_steps: env steps for ``gate`` to cross its whole range under a steady verdict.
 
@@ -188,25 +196,31 @@ class AdaptiveSchedule(MaskSchedule):
         self,
         base: MaskSchedule | Callable[[int], float],
         probe: float = 0.1,
-        window: int = 20,
+        window_steps: int = 20_000,
+        max_episodes: int = 100,
         min_episodes: int = 5,
         alpha: float = 0.05,
         fade_steps: int = 20_000,
     ):
         if not 0.0 < probe <= 0.5:
             raise ValueError(f"probe must lie in (0, 0.5] (the least share of masked and of unmasked episodes), got {probe}")
-        if not 2 <= min_episodes <= window:
-            raise ValueError(f"need 2 <= min_episodes <= window, got min_episodes={min_episodes}, window={window}")
+        if window_steps < 1:
+            raise ValueError(f"window_steps must be at least 1, got {window_steps}")
+        if not 2 <= min_episodes <= max_episodes:
+            raise ValueError(f"need 2 <= min_episodes <= max_episodes, got min_episodes={min_episodes}, max_episodes={max_episodes}")
         if not 0.0 < alpha < 1.0:
             raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
         if fade_steps < 1:
             raise ValueError(f"fade_steps must be at least 1, got {fade_steps}")
         self.base = as_schedule(base)
-        self.probe, self.window, self.min_episodes, self.alpha, self.fade_steps = probe, window, min_episodes, alpha, fade_steps
+        self.probe, self.window_steps, self.max_episodes = probe, window_steps, max_episodes
+        self.min_episodes, self.alpha, self.fade_steps = min_episodes, alpha, fade_steps
         self.gate = 1.0 - probe
-        self._returns = {True: deque(maxlen=window), False: deque(maxlen=window)}
+        # (global step at the episode's end, return), per kind: True for masked
+        self._returns = {True: deque(maxlen=max_episodes), False: deque(maxlen=max_episodes)}
         self._episodes = {True: 0, False: 0}
         self._verdict, self._auc, self._p_value, self._last_timestep = 0, math.nan, math.nan, 0
+        self._means = {True: math.nan, False: math.nan}
 
     def step_probability(self, timestep: int) -> float:
         return self.base.step_probability(timestep)
@@ -222,25 +236,33 @@ class AdaptiveSchedule(MaskSchedule):
         if not math.isfinite(episode_return):
             return  # a broken episode says nothing about the prior
         masked = bool(masked)
-        self._returns[masked].append(float(episode_return))
+        self._returns[masked].append((int(timestep), float(episode_return)))
         self._episodes[masked] += 1
-        if min(len(self._returns[True]), len(self._returns[False])) < self.min_episodes:
+        compared = self._same_stretch(int(timestep))
+        self._means = {k: float(np.mean(v)) if v else math.nan for k, v in compared.items()}
+        if min(len(v) for v in compared.values()) < self.min_episodes:
+            self._verdict, self._auc, self._p_value = 0, math.nan, math.nan  # no evidence: the gate stays
             return
-        self._auc, self._p_value = masked_better(np.array(self._returns[True]), np.array(self._returns[False]))
+        self._auc, self._p_value = masked_better(np.array(compared[True]), np.array(compared[False]))
         self._verdict = 1 if self._p_value < self.alpha else (-1 if self._auc <= 0.5 else 0)
+
+    def _same_stretch(self, now: int) -> dict[bool, list[float]]:
+        """The returns of each kind the test compares: see the class docstring."""
+        recent = {k: [(t, r) for t, r in v if t > now - self.window_steps] for k, v in self._returns.items()}
+        since = max((v[0][0] for v in recent.values() if v), default=now)
+        return {k: [r for t, r in v if t >= since] for k, v in recent.items()}
 
     def signals(self) -> dict[str, float]:
         """``mask_gate`` (P(episode masked)), ``mask_verdict`` (1 hold, 0 undecided, -1 fade),
-        ``mask_auc`` and ``mask_p_value`` of the last test, the windows' mean returns and the
-        episodes of each kind so far (NaN before the first test)."""
-        mean = {k: float(np.mean(v)) if v else math.nan for k, v in self._returns.items()}
+        ``mask_auc`` and ``mask_p_value`` of the last test (NaN when there was too little to
+        test), the mean returns it compared and the episodes of each kind so far."""
         return {
             "mask_gate": self.gate,
             "mask_verdict": float(self._verdict),
             "mask_auc": self._auc,
             "mask_p_value": self._p_value,
-            "mask_masked_return": mean[True],
-            "mask_unmasked_return": mean[False],
+            "mask_masked_return": self._means[True],
+            "mask_unmasked_return": self._means[False],
             "mask_masked_episodes": float(self._episodes[True]),
             "mask_unmasked_episodes": float(self._episodes[False]),
         }
@@ -248,8 +270,9 @@ class AdaptiveSchedule(MaskSchedule):
     def state_dict(self) -> dict[str, Any]:
         return {
             "gate": self.gate, "verdict": self._verdict, "auc": self._auc, "p_value": self._p_value,
-            "last_timestep": self._last_timestep,
-            "masked_returns": list(self._returns[True]), "unmasked_returns": list(self._returns[False]),
+            "last_timestep": self._last_timestep, "means": [self._means[True], self._means[False]],
+            "masked_returns": [list(e) for e in self._returns[True]],
+            "unmasked_returns": [list(e) for e in self._returns[False]],
             "masked_episodes": self._episodes[True], "unmasked_episodes": self._episodes[False],
             "base": self.base.state_dict(),
         }
@@ -257,11 +280,13 @@ class AdaptiveSchedule(MaskSchedule):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.gate, self._verdict = float(state["gate"]), int(state["verdict"])
         self._auc, self._p_value, self._last_timestep = float(state["auc"]), float(state["p_value"]), int(state["last_timestep"])
-        self._returns = {True: deque(state["masked_returns"], maxlen=self.window),
-                         False: deque(state["unmasked_returns"], maxlen=self.window)}
+        self._returns = {True: deque((tuple(e) for e in state["masked_returns"]), maxlen=self.max_episodes),
+                         False: deque((tuple(e) for e in state["unmasked_returns"]), maxlen=self.max_episodes)}
+        self._means = {True: float(state["means"][0]), False: float(state["means"][1])}
         self._episodes = {True: int(state["masked_episodes"]), False: int(state["unmasked_episodes"])}
         self.base.load_state_dict(state["base"])
 
     def __repr__(self) -> str:
-        return (f"AdaptiveSchedule({self.base!r}, probe={self.probe}, window={self.window}, "
-                f"min_episodes={self.min_episodes}, alpha={self.alpha}, fade_steps={self.fade_steps})")
+        return (f"AdaptiveSchedule({self.base!r}, probe={self.probe}, window_steps={self.window_steps}, "
+                f"max_episodes={self.max_episodes}, min_episodes={self.min_episodes}, alpha={self.alpha}, "
+                f"fade_steps={self.fade_steps})")

@@ -49,9 +49,12 @@ def test_masked_better_is_scipys_one_sided_mann_whitney(x, y):
 def test_a_harmful_priors_evidence_fades_the_gate_to_the_probe_share_at_the_set_rate():
     rng = np.random.default_rng(0)
     schedule = AdaptiveSchedule(LinearSchedule(0.5, 1_000_000), probe=0.1, fade_steps=20_000)
-    t = feed(schedule, rng.normal(0, 5, 5), rng.normal(50, 5, 5))  # the first test: after 5 of each kind
+    t = feed(schedule, rng.normal(0, 5, 5), rng.normal(50, 5, 5))
+    assert schedule.signals()["mask_verdict"] == 0  # the first masked episode is older than every unmasked one
+    t += 100
+    schedule.record_episode(float(rng.normal(0, 5)), True, t)  # the first test: 5 of each kind since t = 200
     assert schedule.signals()["mask_verdict"] == -1 and schedule.episode_probability() == pytest.approx(0.9)
-    schedule.record_episode(float(rng.normal(0, 5)), True, t + 1000)  # 1000 steps under the "fade" verdict
+    schedule.record_episode(float(rng.normal(50, 5)), False, t + 1000)  # 1000 steps under the "fade" verdict
     assert schedule.episode_probability() == pytest.approx(0.9 - 1000 / 20_000)
     feed(schedule, rng.normal(0, 5, 200), rng.normal(50, 5, 200), start=t + 1000)
     assert schedule.episode_probability() == pytest.approx(0.1)  # the floor: masked episodes keep coming
@@ -69,7 +72,7 @@ def test_a_good_priors_evidence_holds_the_gate():
 
 def test_the_gate_recovers_when_masked_episodes_become_better_again():
     rng = np.random.default_rng(2)
-    schedule = AdaptiveSchedule(LinearSchedule(0.5, 1_000_000), probe=0.1, window=10, fade_steps=10_000)
+    schedule = AdaptiveSchedule(LinearSchedule(0.5, 1_000_000), probe=0.1, max_episodes=10, fade_steps=10_000)
     t = feed(schedule, rng.normal(0, 1, 60), rng.normal(10, 1, 60))
     assert schedule.episode_probability() == pytest.approx(0.1)
     feed(schedule, rng.normal(10, 1, 80), rng.normal(0, 1, 80), start=t)
@@ -78,14 +81,33 @@ def test_the_gate_recovers_when_masked_episodes_become_better_again():
 
 def test_no_verdict_before_min_episodes_of_each_kind():
     schedule = AdaptiveSchedule(LinearSchedule(0.5, 1000), min_episodes=5)
-    for t in range(1, 50):
-        schedule.record_episode(0.0, True, 10 * t)  # only masked episodes: nothing to compare with
-    for t in range(50, 54):
-        schedule.record_episode(100.0, False, 10 * t)
+    t = 0
+    for episode in range(9):  # 5 masked and 4 unmasked episodes, interleaved
+        t += 10
+        schedule.record_episode(0.0 if episode % 2 == 0 else 100.0, episode % 2 == 0, t)
     s = schedule.signals()
     assert s["mask_verdict"] == 0 and math.isnan(s["mask_auc"]) and schedule.episode_probability() == pytest.approx(0.9)
-    schedule.record_episode(100.0, False, 540)
+    schedule.record_episode(100.0, False, t + 10)
+    assert schedule.signals()["mask_verdict"] == 0  # the masked episode at t = 10 predates every unmasked one
+    schedule.record_episode(0.0, True, t + 20)
     assert schedule.signals()["mask_verdict"] == -1
+
+
+def test_both_kinds_are_compared_over_the_same_stretch_of_training():
+    """Masked episodes that ended before every unmasked one kept are not compared with them:
+    the agent that made them is gone. Nor are episodes older than window_steps."""
+    schedule = AdaptiveSchedule(LinearSchedule(0.5, 10**6), window_steps=20_000)
+    for t in range(1000, 6000, 1000):
+        schedule.record_episode(100.0, True, t)  # an earlier agent did well inside the mask
+    for t in range(6000, 6500, 100):
+        schedule.record_episode(10.0, False, t)  # the agent now does worse without it
+    assert schedule.signals()["mask_verdict"] == 0 and math.isnan(schedule.signals()["mask_p_value"])
+    gate = schedule.episode_probability()
+    for t in range(7000, 27_000, 1000):  # then both kinds, alike, but too old after 20k steps
+        schedule.record_episode(50.0 + t % 3, t % 2000 == 0, t)
+    schedule.record_episode(50.0, True, 50_000)  # all else is older than 20k steps: no test
+    assert schedule.signals()["mask_verdict"] == 0 and schedule.episode_probability() <= gate
+    assert len(schedule._same_stretch(50_000)[False]) == 0
 
 
 @settings(max_examples=40, deadline=None)
@@ -95,7 +117,7 @@ def test_no_verdict_before_min_episodes_of_each_kind():
 )
 def test_never_above_the_linear_schedule(episodes, probe):
     base = LinearSchedule(0.4, 100_000)
-    schedule = AdaptiveSchedule(base, probe=probe, window=8, min_episodes=3, fade_steps=500)
+    schedule = AdaptiveSchedule(base, probe=probe, max_episodes=8, min_episodes=3, fade_steps=500)
     t = 0
     for episode_return, masked, length in episodes:
         t += length
@@ -107,7 +129,7 @@ def test_never_above_the_linear_schedule(episodes, probe):
 
 def test_state_dict_continues_exactly():
     rng = np.random.default_rng(3)
-    first, second = (AdaptiveSchedule(LinearSchedule(0.5, 10**6), window=10) for _ in range(2))
+    first, second = (AdaptiveSchedule(LinearSchedule(0.5, 10**6), max_episodes=10) for _ in range(2))
     t = feed(first, rng.normal(0, 1, 12), rng.normal(1, 1, 12))
     second.load_state_dict(first.state_dict())
     assert second.signals() == pytest.approx(first.signals(), nan_ok=True)
@@ -123,8 +145,9 @@ def test_state_dict_continues_exactly():
     [
         ({"probe": 0.0}, "probe must lie in \\(0, 0.5\\]"),
         ({"probe": 0.6}, "probe must lie in \\(0, 0.5\\]"),
-        ({"min_episodes": 1}, "need 2 <= min_episodes <= window"),
-        ({"window": 4, "min_episodes": 5}, "need 2 <= min_episodes <= window"),
+        ({"min_episodes": 1}, "need 2 <= min_episodes <= max_episodes"),
+        ({"max_episodes": 4, "min_episodes": 5}, "need 2 <= min_episodes <= max_episodes"),
+        ({"window_steps": 0}, "window_steps must be at least 1"),
         ({"alpha": 1.0}, "alpha must lie in \\(0, 1\\)"),
         ({"fade_steps": 0}, "fade_steps must be at least 1"),
     ],
