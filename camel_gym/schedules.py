@@ -41,7 +41,10 @@ import numpy as np
 
 from camel_gym.masking import check_schedule_args, mask_probability
 
-__all__ = ["AdaptiveSchedule", "FunctionSchedule", "LinearSchedule", "MaskSchedule", "as_schedule", "masked_better"]
+__all__ = [
+    "AdaptiveSchedule", "FunctionSchedule", "LinearSchedule", "MaskSchedule", "as_schedule", "masked_better",
+    "probability_greater",
+]
 
 
 class MaskSchedule:
@@ -130,6 +133,16 @@ def as_schedule(schedule: MaskSchedule | Callable[[int], float]) -> MaskSchedule
     return schedule if isinstance(schedule, MaskSchedule) else FunctionSchedule(schedule)
 
 
+def probability_greater(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    """P(X > Y) + P(X == Y) / 2 over all pairs of ``x`` and ``y`` along ``axis``: Mann-Whitney's
+    U over ``n * m``. NumPy only; ``camel_gym.sweep.stats`` uses it for the probability of
+    improvement (with ``axis`` over bootstrap resamples)."""
+    x, y = np.moveaxis(x, axis, -1), np.moveaxis(y, axis, -1)
+    greater = (x[..., :, None] > y[..., None, :]).mean(axis=(-2, -1))
+    ties = (x[..., :, None] == y[..., None, :]).mean(axis=(-2, -1))
+    return greater + 0.5 * ties
+
+
 def masked_better(masked: np.ndarray, unmasked: np.ndarray) -> tuple[float, float]:
     """How much the masked episodes' returns exceed the unmasked ones', by Mann-Whitney's U.
 
@@ -140,14 +153,15 @@ def masked_better(masked: np.ndarray, unmasked: np.ndarray) -> tuple[float, floa
     """
     x, y = np.asarray(masked, dtype=float), np.asarray(unmasked, dtype=float)
     n, m = len(x), len(y)
-    u = float((x[:, None] > y[None, :]).sum() + 0.5 * (x[:, None] == y[None, :]).sum())
+    auc = float(probability_greater(x, y))
+    u = auc * n * m
     _, counts = np.unique(np.concatenate([x, y]), return_counts=True)
     total = n + m
     variance = n * m / 12.0 * ((total + 1) - float((counts**3 - counts).sum()) / (total * (total - 1)))
     if variance <= 0:  # every return equal: no evidence either way
-        return u / (n * m), 1.0
+        return auc, 1.0
     z = (u - n * m / 2.0 - 0.5) / math.sqrt(variance)
-    return u / (n * m), 0.5 * math.erfc(z / math.sqrt(2.0))
+    return auc, 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
 class AdaptiveSchedule(MaskSchedule):

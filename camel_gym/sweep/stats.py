@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from camel_gym.schedules import probability_greater
+
 __all__ = ["Estimate", "iqm", "mean_with_ci", "probability_of_improvement"]
 
 #: Bootstrap resamples; rliable's default is 50 000, 10 000 keep the report fast and the
@@ -84,14 +86,6 @@ def mean_with_ci(scores, seed: int = 0) -> Estimate:
     return Estimate(float(x.mean()), low, high, int(x.size))
 
 
-def _poi(x, y, axis=-1):
-    # P(X > Y) + P(X == Y) / 2 over all pairs: the Mann-Whitney U statistic over n * m
-    x, y = np.moveaxis(x, axis, -1), np.moveaxis(y, axis, -1)
-    greater = (x[..., :, None] > y[..., None, :]).mean(axis=(-2, -1))
-    ties = (x[..., :, None] == y[..., None, :]).mean(axis=(-2, -1))
-    return greater + 0.5 * ties
-
-
 def probability_of_improvement(x, y, seed: int = 0) -> Estimate:
     """P(a run of X scores higher than a run of Y), with a 95 % bootstrap interval.
 
@@ -105,6 +99,6 @@ def probability_of_improvement(x, y, seed: int = 0) -> Estimate:
     a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if a.size == 0 or b.size == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
-    value = _poi(a, b)
-    low, high = _with_ci((a, b), _poi, seed)
+    value = probability_greater(a, b)
+    low, high = _with_ci((a, b), probability_greater, seed)
     return Estimate(float(value), low, high, int(min(a.size, b.size)))
