@@ -26,6 +26,7 @@ from camel_gym.sandbox.rules import (
     LINALG_NAMES,
     MATH_NAMES,
     MAX_ELEMENTS,
+    NON_NUMERIC_KINDS,
     NUMPY_CONSTANTS,
     NUMPY_FUNCTIONS,
     NUMPY_SIZE_CHECKED,
@@ -120,6 +121,21 @@ def _fast_clip(a: Any, a_min: Any = None, a_max: Any = None, *args: Any, **kwarg
     return np.minimum(np.maximum(a, a_min), a_max)
 
 
+def _numeric_only(fn: Callable[..., Any], what: str) -> Callable[..., Any]:
+    """``fn`` refusing to hand a prior an array or scalar of a non-numeric dtype (object,
+    str, bytes): the guards cannot see inside those (an object array of lists repeats them
+    element by element, a str array doubles in a loop)."""
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        out = fn(*args, **kwargs)
+        if isinstance(out, (np.ndarray, np.generic)) and out.dtype.kind in NON_NUMERIC_KINDS:
+            raise TypeError(f"{what} made a {out.dtype} value; a prior may use numeric arrays only")
+        return out
+
+    checked.__name__ = getattr(fn, "__name__", what)
+    return checked
+
+
 # ---- module proxies --------------------------------------------------------------------------
 
 
@@ -147,6 +163,9 @@ def _build_numpy_proxies() -> tuple[Any, Any, Any]:
     # a KeyError here means rules.NUMPY_SIZE_CHECKED names a constructor with no size check above
     members.update({name: _capped(*_SIZE_CHECKS[name], name) for name in NUMPY_SIZE_CHECKED})
     members["clip"] = _fast_clip
+    members.update(
+        {name: _numeric_only(v, f"numpy.{name}") for name, v in members.items() if callable(v) and not isinstance(v, type)}
+    )
     linalg = _make_proxy("numpy.linalg", {name: getattr(np.linalg, name) for name in LINALG_NAMES})
     members["linalg"] = linalg
     math_proxy = _make_proxy("math", {name: getattr(math, name) for name in MATH_NAMES})
@@ -181,6 +200,8 @@ def guarded_getattr(obj: Any, name: str, *default: Any) -> Any:
         elif isinstance(obj, np.dtype):
             allowed = DTYPE_ATTRIBUTES
     if allowed is not None and name in allowed:
+        if name == "astype":  # `a.astype("O")` would make an object array
+            return _numeric_only(getattr(obj, name), f"{t.__name__}.astype")
         return getattr(obj, name)
     raise AttributeError(f"attribute '{name}' of {t.__name__} objects is not available to a prior")
 

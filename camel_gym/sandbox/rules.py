@@ -69,6 +69,9 @@ NUMPY_FUNCTIONS = tuple(
     """.split()
 )
 #: numpy constants and dtypes.
+#: dtype kinds a prior's arrays may not have: object, bytes, str, void and NumPy 2's
+#: StringDType. Python's operators run on their elements out of the guards' sight.
+NON_NUMERIC_KINDS = frozenset("OSUVT")
 NUMPY_CONSTANTS = tuple(
     "pi e inf nan newaxis float16 float32 float64 int8 int16 int32 int64 uint8 bool_ intp".split()
 )
@@ -167,6 +170,9 @@ REFUSED = (
     "Format specs in f-strings (`f'{x:.2f}'`) and %-formatting of strings are refused.",
     # RestrictedPython's not_allowed for these statements
     "`nonlocal`, `async`/`await` and `match` statements are refused.",
+    # proxies._numeric_only and guards._check_numeric_array, from NON_NUMERIC_KINDS
+    "Arrays of strings, bytes or Python objects (`np.array(['a'])`, `dtype=object`, `.astype('O')`) "
+    "are refused: arrays must be numeric.",
     # guards' operator hooks and safe_range, and proxies' size-checked constructors
     f"Building an array, list, string or range of more than {MAX_ELEMENTS} elements, or an integer "
     f"of more than {MAX_INT_BITS} bits, is refused.",
