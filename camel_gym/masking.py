@@ -17,6 +17,7 @@ import numpy as np
 __all__ = [
     "action_mapping",
     "map_into_bounds",
+    "mask_limits",
     "mask_reach",
     "check_bias",
     "check_schedule_args",
@@ -62,6 +63,29 @@ def check_bias(bias: Any, action_dim: int) -> np.ndarray:
 def mask_reach(low: Any, high: Any, bias: Any = 0.3) -> Any:
     """How far the mask reaches on each side of the prior: ``bias * (high - low) / 2``."""
     return (high - low) * (np.asarray(bias) * 0.5) if not _is_torch(low) else (high - low) * (bias * 0.5)
+
+
+def mask_limits(low: np.ndarray, high: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(offsets, floor, ceil)``, each ``(2, d)``, such that for any finite prior action ``a``
+    ``prior_bounds(a, low, high, reach=reach) == minimum(maximum(a + offsets, floor), ceil)``,
+    bit for bit: three ufunc calls per step instead of seven (NumPy only).
+
+    ``offsets`` is ``[-reach; +reach]``; clipping ``a`` into the space first is folded into the
+    limits: ``floor = [low; min(low + reach, high)]``, ``ceil = [max(high - reach, low); high]``.
+
+    Example:
+        >>> import numpy as np
+        >>> low, high = -np.ones(2), np.ones(2)
+        >>> offsets, floor, ceil = mask_limits(low, high, mask_reach(low, high, 0.3))
+        >>> a = np.array([0.9, -2.0])
+        >>> np.array_equal(np.minimum(np.maximum(a + offsets, floor), ceil), prior_bounds(a, low, high, 0.3))
+        True
+    """
+    reach = np.broadcast_to(reach, low.shape).astype(low.dtype)
+    offsets = np.stack((-reach, reach))
+    floor = np.stack((low, np.minimum(low + reach, high)))
+    ceil = np.stack((np.maximum(high - reach, low), high))
+    return offsets, floor, ceil
 
 
 def prior_bounds(prior_action: Any, low: Any, high: Any, bias: Any = 0.3, *, reach: Any = None) -> Any:

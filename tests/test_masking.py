@@ -6,7 +6,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from camel_gym.masking import action_mapping, check_bias, full_bounds, map_into_bounds, mask_probability, prior_bounds
+from camel_gym.masking import (
+    action_mapping,
+    check_bias,
+    full_bounds,
+    map_into_bounds,
+    mask_limits,
+    mask_probability,
+    mask_reach,
+    prior_bounds,
+)
 
 
 def test_bounds_by_hand_on_an_asymmetric_space():
@@ -48,6 +57,25 @@ def test_bounds_properties(low, width, prior, bias):
     # the mask is exactly bias * half-range on each side unless the space cuts it
     np.testing.assert_allclose(lower, np.maximum(p - bias * width / 2, low))
     np.testing.assert_allclose(upper, np.minimum(p + bias * width / 2, high))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    low=arrays(np.float64, 4, elements=finite),
+    width=arrays(np.float64, 4, elements=st.floats(1e-3, 1e3)),
+    prior=arrays(np.float64, 4, elements=st.floats(-1e4, 1e4)),
+    bias=st.floats(1e-3, 1.0),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_mask_limits_give_prior_bounds_bit_for_bit(low, width, prior, bias, dtype):
+    # the wrappers' three-ufunc form of prior_bounds, for priors inside and far outside the space
+    low, high, prior = low.astype(dtype), (low + width).astype(dtype), prior.astype(dtype)
+    high = np.maximum(high, low)  # float32 rounding may have closed a tiny width
+    reach = mask_reach(low, high, np.asarray(bias, dtype))
+    offsets, floor, ceil = mask_limits(low, high, reach)
+    fast = np.minimum(np.maximum(prior + offsets, floor), ceil)
+    assert fast.dtype == dtype
+    np.testing.assert_array_equal(fast, prior_bounds(prior, low, high, reach=reach))
 
 
 def test_batched_shapes():
