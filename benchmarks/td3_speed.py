@@ -279,7 +279,7 @@ def main():
     loop, target = None, args.target
     if args.script_steps > 0:
         learning_starts = args.script_steps // 3
-        sps, loop = {"none": [], "llm": [], "llm, autograd": []}, []
+        sps, loop = {"none": [], "llm": [], "llm, autograd": [], "llm, 1 thread": []}, []
         if args.cleanrl_script:
             sps = {"cleanrl": [], **sps}
         if args.before_tree:
@@ -295,6 +295,9 @@ def main():
                 if name == "llm, autograd":
                     sps[name].append(script_sps(args.env_id, "llm", args.script_steps, learning_starts, extra=["--no-fast-update"])[0])
                     continue
+                if name == "llm, 1 thread":  # the layout a sweep gives each trial
+                    sps[name].append(script_sps(args.env_id, "llm", args.script_steps, learning_starts, extra=["--threads", "1"])[0])
+                    continue
                 rate, update_share = script_sps(args.env_id, name, args.script_steps, learning_starts)
                 sps[name].append(rate)
                 if name == "llm":
@@ -309,6 +312,8 @@ def main():
         print(f"  --masking none {med['none']:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['none'])}")
         print(f"  --masking llm  {med['llm']:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['llm'])}")
         print(f"  --masking llm --no-fast-update {med['llm, autograd']:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['llm, autograd'])}")
+        print(f"  --masking llm --threads 1 {med['llm, 1 thread']:7.1f}   runs: {', '.join(f'{v:.0f}' for v in sps['llm, 1 thread'])}"
+              f"   ({med['llm, 1 thread'] / med['llm']:.2f}x the {torch.get_num_threads()}-thread default)")
         print(f"  llm / none     {med['llm'] / med['none']:7.3f}   (masking overhead goal: >= 0.95)")
         if "before" in med:
             print(f"  none now / before {med['none'] / med['before']:5.3f}")
