@@ -295,6 +295,28 @@ def test_report_compares_with_the_baseline_trials_of_another_sweep(tmp_path):
     assert main(["report", str(experiment), "--baseline-from", str(tmp_path / "nowhere")]) == 2
 
 
+def test_report_borrows_a_variant_of_another_sweep_under_a_new_name(tmp_path):
+    from camel_gym.sweep.report import report
+
+    grid = fake_sweep(tmp_path / "grid", [("none", 1, 3), ("none", 2, 3), ("llm", 1, 3), ("llm", 2, 3)])
+    experiment = fake_sweep(tmp_path / "adaptive", [("llm-adaptive", 1, 3), ("llm-adaptive", 2, 3)])
+    summary = report(experiment, baseline_from=grid, variant_from=[f"{grid}:llm=llm-linear"]).summary.read_text()
+    assert f"--baseline-from {grid} --variant-from {grid}:llm=llm-linear" in summary
+    assert f"The `llm-linear` trials are the `llm` trials of the sweep in `{grid}`" in summary
+    (linear_row,) = [line for line in summary.splitlines() if line.startswith("| `llm-linear` | 2 |")]
+    assert "| 1.00 [" in linear_row  # every borrowed llm run above every `none` run
+    rows = list(csv.DictReader((experiment / "report" / "evals.csv").open()))
+    assert {r["variant"] for r in rows} == {"none", "llm-adaptive", "llm-linear"}
+    assert {r["trial"] for r in rows if r["variant"] == "llm-linear"} == {"Hopper-v4__llm-linear__seed1", "Hopper-v4__llm-linear__seed2"}
+    with pytest.raises(ValueError, match="has a `llm-adaptive` variant already"):
+        report(experiment, variant_from=[f"{grid}:llm=llm-adaptive"])
+    with pytest.raises(ValueError, match="has no `tuned` trials"):
+        report(experiment, variant_from=[f"{grid}:tuned"])
+    with pytest.raises(ValueError, match="expected SWEEP:VARIANT"):
+        report(experiment, variant_from=[str(grid)])
+    assert main(["report", str(experiment), "--variant-from", f"{tmp_path / 'nowhere'}:llm"]) == 2
+
+
 def test_iqm_trims_a_quarter_on_each_side():
     scores = [1.0, 2.0, 3.0, 4.0, 100.0, 6.0, 7.0, 8.0]
     estimate = iqm(scores)

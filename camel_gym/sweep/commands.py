@@ -66,6 +66,8 @@ class Report:
     """the variant the others are compared with"""
     baseline_from: Annotated[Optional[Path], _hint("this sweep")] = None
     """another sweep whose baseline trials (of this sweep's envs) join the comparison, e.g. experiments/paper_grid"""
+    variant_from: Annotated[list[str], _hint("none")] = field(default_factory=list)
+    """trials of other sweeps that join the report as a variant: SWEEP:VARIANT or SWEEP:VARIANT=NAME, e.g. experiments/paper_grid:llm=llm-linear"""
 
 
 def sweep_command(args: Sweep) -> str:
@@ -134,7 +136,10 @@ def run_report(args: Report) -> int:
     from camel_gym.records import RecordError
 
     try:
-        outcome = report(args.sweep_dir, at_steps=args.at_steps, baseline=args.baseline, baseline_from=args.baseline_from)
+        outcome = report(
+            args.sweep_dir, at_steps=args.at_steps, baseline=args.baseline, baseline_from=args.baseline_from,
+            variant_from=args.variant_from,
+        )
     except (FileNotFoundError, RecordError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
         return _error("report", exc)
     print(outcome.summary.read_text())

@@ -172,39 +172,81 @@ def _manifest_of(sweep_dir: Path) -> dict[str, Any]:
     return json.loads((sweep_dir / MANIFEST).read_text())
 
 
+def parse_variant_from(text: str) -> tuple[Path, str, str]:
+    """``SWEEP:VARIANT`` or ``SWEEP:VARIANT=NAME`` -> ``(SWEEP, VARIANT, NAME)``.
+
+    Raises:
+        ValueError: the text has no ``:VARIANT`` part.
+    """
+    where, sep, what = text.rpartition(":")
+    variant, _, name = what.partition("=")
+    if not sep or not where or not variant:
+        raise ValueError(
+            f"--variant-from {text!r}: expected SWEEP:VARIANT or SWEEP:VARIANT=NAME, "
+            f"e.g. experiments/paper_grid:llm=llm-linear"
+        )
+    return Path(where), variant, name or variant
+
+
+def _borrow(
+    sweep_dir: Path, manifest: dict[str, Any], envs: set[str], other: Path, variant: str, name: str, option: str
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The ``variant`` trials of the sweep in ``other`` on ``envs``, renamed ``name``."""
+    other_manifest = _manifest_of(other)
+    total = manifest["grid"].get("total_timesteps")
+    if other_manifest["grid"].get("total_timesteps") != total:
+        raise ValueError(
+            f"{option} {other} runs {other_manifest['grid'].get('total_timesteps')} steps per trial, "
+            f"{sweep_dir} runs {total}: its trials are not comparable"
+        )
+    other_rows, other_trials = _collect(other, other_manifest)
+    keep = {key for key, t in other_trials.items() if t["variant"] == variant and t["env_id"] in envs}
+    if not keep:
+        raise ValueError(f"{option} {other} has no `{variant}` trials of {', '.join(sorted(envs))}")
+    renamed = {key: f"{other_trials[key]['env_id']}__{name}__seed{other_trials[key]['seed']}" for key in keep}
+    rows = [{**r, "variant": name, "label": name, "trial": renamed[r["trial"]]} for r in other_rows if r["trial"] in keep]
+    trials = {renamed[key]: {**other_trials[key], "variant": name, "label": name, "borrowed_from": str(other)} for key in keep}
+    return rows, trials
+
+
 def report(
-    sweep_dir: str | Path, *, at_steps: list[int] | None = None, baseline: str = "none", baseline_from: str | Path | None = None
+    sweep_dir: str | Path,
+    *,
+    at_steps: list[int] | None = None,
+    baseline: str = "none",
+    baseline_from: str | Path | None = None,
+    variant_from: list[str] | None = None,
 ) -> ReportOutcome:
     """Write ``SWEEP/report/`` (``evals.csv``, a figure per env, ``summary.md``) and return where.
 
     ``at_steps`` default: 100k and 200k steps where the runs reach them, and the grid's last step.
     ``baseline_from``: another sweep whose ``baseline`` trials of this sweep's envs join the
     report (e.g. an experiment compared with the paper grid's ``none`` runs, not run twice).
+    ``variant_from``: more trials of other sweeps, each ``SWEEP:VARIANT`` or
+    ``SWEEP:VARIANT=NAME`` (e.g. ``experiments/paper_grid:llm=llm-linear``: the paper grid's
+    ``llm`` trials are this experiment's ``llm-linear`` arm).
 
     Raises:
-        FileNotFoundError: ``sweep_dir`` (or ``baseline_from``) holds no ``sweep.json``.
-        ValueError: ``baseline_from`` has no ``baseline`` trials of this sweep's envs and steps.
+        FileNotFoundError: ``sweep_dir`` (or another sweep named) holds no ``sweep.json``.
+        ValueError: another sweep has no such trials of this sweep's envs, runs another number
+            of steps, or would give a variant this sweep has already.
     """
     sweep_dir = Path(sweep_dir)
     manifest = _manifest_of(sweep_dir)
     out_dir = sweep_dir / "report"
     out_dir.mkdir(exist_ok=True)
     rows, trials = _collect(sweep_dir, manifest)
-    if baseline_from is not None:
-        other = Path(baseline_from)
-        other_manifest = _manifest_of(other)
-        envs, total = {t["env_id"] for t in trials.values()}, manifest["grid"].get("total_timesteps")
-        if other_manifest["grid"].get("total_timesteps") != total:
-            raise ValueError(
-                f"--baseline-from {other} runs {other_manifest['grid'].get('total_timesteps')} steps per trial, "
-                f"{sweep_dir} runs {total}: its trials are not comparable"
-            )
-        other_rows, other_trials = _collect(other, other_manifest)
-        keep = {name for name, t in other_trials.items() if t["variant"] == baseline and t["env_id"] in envs}
-        if not keep:
-            raise ValueError(f"--baseline-from {other} has no `{baseline}` trials of {', '.join(sorted(envs))}")
-        rows += [r for r in other_rows if r["trial"] in keep]
-        trials.update({name: other_trials[name] for name in keep})
+    envs = {t["env_id"] for t in trials.values()}
+    borrowed = [(Path(baseline_from), baseline, baseline, "--baseline-from")] if baseline_from is not None else []
+    borrowed += [(*parse_variant_from(text), "--variant-from") for text in variant_from or []]
+    own = {t["variant"] for t in trials.values()}
+    for other, variant, name, option in borrowed:
+        if name in own:
+            raise ValueError(f"{option} {other}:{variant}: this sweep has a `{name}` variant already; name it (=NAME)")
+        more_rows, more_trials = _borrow(sweep_dir, manifest, envs, other, variant, name, option)
+        rows += more_rows
+        trials.update(more_trials)
+        own.add(name)
     variants = {t["variant"] for t in trials.values()}
     if baseline not in variants and baseline != "none":  # a sweep without `none` reports without comparisons
         raise ValueError(f"--baseline {baseline!r} is not a variant of this sweep; its variants: {', '.join(sorted(variants))}")
@@ -218,9 +260,11 @@ def report(
     md = ["# Sweep results", ""]
     if manifest.get("command"):
         again = f"camel-gym report {sweep_dir}" + (f" --baseline-from {baseline_from}" if baseline_from is not None else "")
+        again += "".join(f" --variant-from {text}" for text in variant_from or [])
         md += ["Made by:", "", "```bash", manifest["command"], again, "```", ""]
-    if baseline_from is not None:
-        md += [f"The `{baseline}` trials are those of the sweep in `{baseline_from}`, with the same steps per trial.", ""]
+    for other, variant, name, _ in borrowed:
+        what = f"`{name}` trials are the `{variant}` trials" if name != variant else f"`{name}` trials are those"
+        md += [f"The {what} of the sweep in `{other}`, with the same steps per trial.", ""]
     md += [
         "Each number is over seeds: the interquartile mean (IQM) of the trials' unmasked evaluation return "
         "(the deterministic actor, no mask, no noise) with a 95% percentile-bootstrap interval; AUC is the mean "
