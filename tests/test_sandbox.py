@@ -286,6 +286,10 @@ REFUSAL_EXAMPLES = {
                                    (f"def policy(obs):\n    return list(range({_M + 1}))", ValueError),
                                    (f"def policy(obs):\n    return 'ab' * {_M}", ValueError),
                                    (f"def policy(obs):\n    return 2 ** {_BITS + 1}", ValueError)],
+    "arrays must be numeric": [("def policy(obs):\n    return np.array(['a'])", TypeError),
+                               ("def policy(obs):\n    return np.zeros(2, dtype='O')", TypeError),
+                               ("def policy(obs):\n    return obs.astype('O')", TypeError),
+                               ("def policy(obs):\n    return np.array([None])", TypeError)],
     "A call may run at most": [("def policy(obs):\n    while True:\n        pass", BudgetExceeded)],
 }
 
