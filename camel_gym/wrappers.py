@@ -30,6 +30,7 @@ from camel_gym.masking import (
     map_into_bounds,
     mask_limits,
     mask_reach,
+    prior_bounds_within,
 )
 from camel_gym.sandbox import SandboxedPolicy, as_action, load_policy
 from camel_gym.schedules import LinearSchedule, MaskSchedule, as_schedule
@@ -215,7 +216,7 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self._low, self._high = space.low.copy(), space.high.copy()
         self.bias = check_bias(bias, int(np.prod(space.shape))).astype(space.dtype)
         self._reach = mask_reach(self._low, self._high, self.bias)
-        self._offsets, self._floor, self._ceil = mask_limits(self._low, self._high, self._reach)
+        self._limits = mask_limits(self._low, self._high, self._reach)
         if isinstance(policy, (str, os.PathLike)):
             policy = load_policy(policy, env=env, **load_kwargs)
         elif not callable(policy):
@@ -244,9 +245,7 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
             self._bounds = full_bounds(self._low, self._high)
             info["prior_error"] = self.last_prior_error
         else:
-            # prior_bounds(action, low, high, reach=...) in three ufunc calls (see mask_limits)
-            bounds = np.add(action, self._offsets)
-            self._bounds = np.minimum(np.maximum(bounds, self._floor, out=bounds), self._ceil, out=bounds)
+            self._bounds = prior_bounds_within(action, self._limits)
             info["prior_action"] = np.minimum(np.maximum(action, self._low, out=action), self._high, out=action)
         info["action_bounds"] = self._bounds.copy()
         return info

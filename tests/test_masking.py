@@ -15,6 +15,7 @@ from camel_gym.masking import (
     mask_probability,
     mask_reach,
     prior_bounds,
+    prior_bounds_within,
 )
 
 
@@ -67,15 +68,22 @@ def test_bounds_properties(low, width, prior, bias):
     bias=st.floats(1e-3, 1.0),
     dtype=st.sampled_from([np.float32, np.float64]),
 )
-def test_mask_limits_give_prior_bounds_bit_for_bit(low, width, prior, bias, dtype):
+def test_prior_bounds_within_mask_limits_is_prior_bounds_bit_for_bit(low, width, prior, bias, dtype):
     # the wrappers' three-ufunc form of prior_bounds, for priors inside and far outside the space
     low, high, prior = low.astype(dtype), (low + width).astype(dtype), prior.astype(dtype)
     high = np.maximum(high, low)  # float32 rounding may have closed a tiny width
     reach = mask_reach(low, high, np.asarray(bias, dtype))
-    offsets, floor, ceil = mask_limits(low, high, reach)
-    fast = np.minimum(np.maximum(prior + offsets, floor), ceil)
+    fast = prior_bounds_within(prior, mask_limits(low, high, reach))
     assert fast.dtype == dtype
     np.testing.assert_array_equal(fast, prior_bounds(prior, low, high, reach=reach))
+    # a batch of priors, and a space of matrix-shaped actions, keep prior_bounds' layout
+    batch = np.stack([prior, prior[::-1]])
+    np.testing.assert_array_equal(prior_bounds_within(batch, mask_limits(low, high, reach)), prior_bounds(batch, low, high, reach=reach))
+    low2, high2, prior2 = low.reshape(2, 2), high.reshape(2, 2), prior.reshape(2, 2)
+    reach2 = mask_reach(low2, high2, np.asarray(bias, dtype))
+    np.testing.assert_array_equal(
+        prior_bounds_within(prior2, mask_limits(low2, high2, reach2)), prior_bounds(prior2, low2, high2, reach=reach2)
+    )
 
 
 def test_batched_shapes():
