@@ -248,9 +248,10 @@ def fake_sweep(sweep: Path, specs, total=300_000) -> Path:
         run.mkdir(parents=True)
         (run / "args.json").write_text("{}")
         with (run / "eval.csv").open("w") as f:
-            f.write("global_step,return_mean,return_std,length_mean,episodes,wall_seconds\n")
+            f.write("global_step,return_mean,return_std,length_mean,episodes,wall_seconds,masked_return_mean\n")
             for k in range(1, steps + 1):
-                f.write(f"{k * 100_000},{k * 100 + (0 if variant == 'none' else 50) + seed},1,100,10,1\n")
+                masked = "" if variant == "none" else 1000 + seed  # the masked evaluation: flat at 1000 + seed
+                f.write(f"{k * 100_000},{k * 100 + (0 if variant == 'none' else 50) + seed},1,100,10,1,{masked}\n")
         if steps == 3:
             (run / "summary.json").write_text(json.dumps({"total_timesteps": 300_000}))
         trials[name] = {"env_id": "Hopper-v4", "variant": variant, "label": variant, "seed": seed, "settings": {},
@@ -280,6 +281,7 @@ def test_report_compares_with_the_baseline_trials_of_another_sweep(tmp_path):
     alone = report(experiment).summary.read_text()
     assert "| `none` |" not in alone
     summary = report(experiment, baseline_from=grid).summary.read_text()
+    summary = summary.split("The same actors evaluated inside the prior's mask")[0]  # the unmasked table
     assert f"camel-gym report {experiment} --baseline-from {grid}" in summary
     (none_row,) = [line for line in summary.splitlines() if line.startswith("| `none` |")]
     (adaptive_row,) = [line for line in summary.splitlines() if line.startswith("| `llm-adaptive` |")]
@@ -295,12 +297,26 @@ def test_report_compares_with_the_baseline_trials_of_another_sweep(tmp_path):
     assert main(["report", str(experiment), "--baseline-from", str(tmp_path / "nowhere")]) == 2
 
 
+def test_report_shows_the_masked_evaluation_beside_the_unmasked_one(tmp_path):
+    from camel_gym.sweep.report import report
+
+    sweep = fake_sweep(tmp_path / "sweep", [("none", 1, 3), ("none", 2, 3), ("llm", 1, 3), ("llm", 2, 3)])
+    summary = report(sweep).summary.read_text()
+    main_table, masked_table = summary.split("The same actors evaluated inside the prior's mask")
+    (llm_row,) = [line for line in main_table.splitlines() if line.startswith("| `llm` |")]
+    assert llm_row.startswith("| `llm` | 2 | 152 [")  # unmasked: 100 + 50 + seed at 100k
+    assert "| `none` |" not in masked_table  # plain TD3 has no mask to evaluate inside
+    (masked_row,) = [line for line in masked_table.splitlines() if line.startswith("| `llm` |")]
+    assert masked_row.startswith("| `llm` | 2 | 1002 [") and "P(>" not in masked_table
+
+
 def test_report_borrows_a_variant_of_another_sweep_under_a_new_name(tmp_path):
     from camel_gym.sweep.report import report
 
     grid = fake_sweep(tmp_path / "grid", [("none", 1, 3), ("none", 2, 3), ("llm", 1, 3), ("llm", 2, 3)])
     experiment = fake_sweep(tmp_path / "adaptive", [("llm-adaptive", 1, 3), ("llm-adaptive", 2, 3)])
     summary = report(experiment, baseline_from=grid, variant_from=[f"{grid}:llm=llm-linear"]).summary.read_text()
+    summary = summary.split("The same actors evaluated inside the prior's mask")[0]  # the unmasked table
     assert f"--baseline-from {grid} --variant-from {grid}:llm=llm-linear" in summary
     assert f"The `llm-linear` trials are the `llm` trials of the sweep in `{grid}`" in summary
     (linear_row,) = [line for line in summary.splitlines() if line.startswith("| `llm-linear` | 2 |")]

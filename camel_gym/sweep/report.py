@@ -62,11 +62,12 @@ def _collect(sweep_dir: Path, manifest: dict[str, Any]) -> tuple[list[dict[str, 
     return rows, trials
 
 
-def _curves(rows: list[dict[str, Any]]) -> dict[str, dict[int, dict[int, float]]]:
-    """label -> seed -> step -> unmasked eval return."""
+def _curves(rows: list[dict[str, Any]], column: str = "return_mean") -> dict[str, dict[int, dict[int, float]]]:
+    """label -> seed -> step -> eval return (unmasked; ``masked_return_mean``: inside the mask)."""
     out: dict[str, dict[int, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
     for r in rows:
-        out[r["label"]][r["seed"]][r["step"]] = r["return_mean"]
+        if r[column] is not None and r[column] != "":
+            out[r["label"]][r["seed"]][r["step"]] = r[column]
     return out
 
 
@@ -90,7 +91,10 @@ def _auc(curve: dict[int, float], steps: list[int]) -> float:
     return float(trapezoid([curve[s] for s in steps], steps) / (steps[-1] - steps[0]))
 
 
-def _plot(env_id: str, curves: dict[str, dict[int, dict[int, float]]], path: Path) -> None:
+def _plot(
+    env_id: str, curves: dict[str, dict[int, dict[int, float]]], path: Path,
+    masked: dict[str, dict[int, dict[int, float]]] | None = None,
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -107,7 +111,14 @@ def _plot(env_id: str, curves: dict[str, dict[int, dict[int, float]]], path: Pat
         low, high = np.array([e.low for e in estimates]), np.array([e.high for e in estimates])
         # no band where it cannot be estimated (one seed, or all seeds equal)
         ax.fill_between(steps, low, high, where=np.isfinite(low), color=line.get_color(), alpha=0.2, linewidth=0)
-    ax.set_title(f"{env_id}: evaluation return (deterministic actor, no mask)")
+        inside = (masked or {}).get(label)
+        if inside:  # the same actor inside the prior's mask: what it does with the prior's help
+            m_steps, m_seeds = _complete(inside)
+            if m_steps:
+                m_mean = [mean_with_ci([inside[seed][s] for seed in m_seeds], seed=s).value for s in m_steps]
+                ax.plot(m_steps, m_mean, linestyle="--", color=line.get_color(), alpha=0.8, label=f"{label}, inside the mask")
+    ax.set_title(f"{env_id}: evaluation return of the deterministic actor\n(solid: no mask; dashed: inside the prior's mask)"
+                 if masked else f"{env_id}: evaluation return (deterministic actor, no mask)", fontsize=10)
     ax.set_xlabel("environment steps")
     ax.set_ylabel("mean return over eval episodes")
     ax.grid(alpha=0.3)
@@ -122,7 +133,7 @@ def _k(step: int) -> str:
     return f"{step / 1000:g}k"
 
 
-def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], baseline: str) -> tuple[list[str], list[str]]:
+def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], baseline: str | None) -> tuple[list[str], list[str]]:
     """Markdown lines of one env's table, and notes on unequal seed sets."""
     header = ["variant", "seeds", *(f"IQM at {_k(s)}" for s in at_steps), "IQM of AUC"]
     has_baseline = baseline in curves
@@ -275,6 +286,7 @@ def report(
     for env_id in sorted({t["env_id"] for t in trials.values()}):
         env_rows = [r for r in rows if r["env_id"] == env_id]
         curves = _curves(env_rows)
+        masked = _curves(env_rows, "masked_return_mean")
         reached = max((r["step"] for r in env_rows), default=0)
         steps = at_steps if at_steps is not None else [s for s in (100_000, 200_000) if s < (total or reached) and s <= reached]
         final = total if total and total <= reached else None
@@ -283,12 +295,20 @@ def report(
         md += [f"## {env_id}", ""]
         if curves:
             figure = out_dir / f"curves_{env_id}.png"
-            _plot(env_id, curves, figure)
+            _plot(env_id, curves, figure, masked)
             outcome.figures.append(figure)
             md += [f"![{env_id} learning curves]({figure.name})", ""]
             lines, notes = _table(curves, steps, baseline)
             md += lines + [""]
             md += [f"- Unequal seeds: {n}" for n in notes] + ([""] if notes else [])
+            if masked:
+                md += [
+                    "The same actors evaluated inside the prior's mask (the same seeds and episodes, the mask "
+                    "always on): what the agent does with the prior's help while it trains inside it.", "",
+                ]
+                lines, notes = _table(masked, steps, baseline=None)
+                md += lines + [""]
+                md += [f"- Unequal seeds: {n}" for n in notes] + ([""] if notes else [])
         else:
             md += ["No evaluations yet.", ""]
         missing = [name for name, t in sorted(trials.items()) if t["env_id"] == env_id and not t["finished"]]
