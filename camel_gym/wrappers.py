@@ -215,8 +215,7 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self._shape, self._dtype = space.shape, space.dtype
         self._low, self._high = space.low.copy(), space.high.copy()
         self.bias = check_bias(bias, int(np.prod(space.shape))).astype(space.dtype)
-        self._reach = mask_reach(self._low, self._high, self.bias)
-        self._limits = mask_limits(self._low, self._high, self._reach)
+        self._limits = mask_limits(self._low, self._high, mask_reach(self._low, self._high, self.bias))
         if isinstance(policy, (str, os.PathLike)):
             policy = load_policy(policy, env=env, **load_kwargs)
         elif not callable(policy):

@@ -47,10 +47,6 @@ _PLAIN_AUGMENTED = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, 
 _PRIOR_BUILTINS = frozenset(BUILTIN_NAMES + GUARDED_BUILTIN_NAMES + EXCEPTION_NAMES)
 
 
-def _is_number_constant(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
-
-
 def _call(name: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
     node = ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[])
     return ast.fix_missing_locations(ast.copy_location(node, like))
@@ -125,15 +121,13 @@ class PolicyTransformer(RestrictingNodeTransformer):
         # judged on the operands as written, before the transformer rewrites them
         if guard in ("_mul_", "_add_", "_pow_"):
             unguarded = self._numeric(node.left) or self._numeric(node.right)
-            if guard == "_add_" and self.types is not None:  # `i + 1`: an int can't concatenate
+            if guard == "_add_" and self.types is not None:  # `i + 1`, `x + 1`: an int can't concatenate
                 unguarded = unguarded or self.types.integer(node.left) or self.types.integer(node.right)
         else:
             unguarded = guard == "_mod_" and self._numeric(node.left)  # `"%s" % x` formats
         node = super().visit_BinOp(node)
         if guard is None or unguarded:
             return node
-        if guard == "_add_" and (_is_number_constant(node.left) or _is_number_constant(node.right)):
-            return node  # `x + 1`: a number can't concatenate
         return _call(guard, [node.left, node.right], node)
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:

@@ -90,11 +90,8 @@ class StaticTypes:
 
     # ---- collecting bindings -----------------------------------------------------------------
 
-    def _bind(self, name: str) -> None:
-        self._bound.add(name)
-
     def _collect(self, module: ast.Module) -> None:
-        claimed: set[int] = set()  # Name nodes whose binding is accounted for below
+        claimed: set[int] = set()  # binding nodes accounted for here; any other binding proves nothing
         for node in ast.walk(module):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
@@ -111,47 +108,26 @@ class StaticTypes:
                 if self.builtin_call(node.iter, "range", deferred=True):
                     self._range_loops.add(node.target.id)
                     claimed.add(id(node.target))
-            elif isinstance(node, ast.Import):
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 for alias in node.names:
-                    name = alias.asname or alias.name.partition(".")[0]
-                    self._bind(name)
-                    self._imports.setdefault(name, set()).add(alias.name if alias.asname else name)
-            elif isinstance(node, ast.ImportFrom):
-                for alias in node.names:
-                    name = alias.asname or alias.name
-                    self._bind(name)
-                    if node.module == "numpy" and alias.name == "linalg" and not node.level:
-                        self._imports.setdefault(name, set()).add("numpy.linalg")
+                    if isinstance(node, ast.Import):
+                        module_name = alias.name if alias.asname else alias.name.partition(".")[0]
+                    elif node.module == "numpy" and alias.name == "linalg" and not node.level:
+                        module_name = "numpy.linalg"
                     else:
-                        self._other.add(name)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self._bind(node.name)
-                if isinstance(node, ast.FunctionDef):
-                    self._defs.setdefault(node.name, []).append(node)
-                else:
-                    self._other.add(node.name)
-            elif isinstance(node, ast.ClassDef):
-                self._bind(node.name)
-                self._other.add(node.name)
-            elif isinstance(node, ast.arg):
-                self._bind(node.arg)
-                self._other.add(node.arg)
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                self._bind(node.name)
-                self._other.add(node.name)
-            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-                self._bind(node.name)
-                self._other.add(node.name)
-            elif isinstance(node, ast.MatchMapping) and node.rest:
-                self._bind(node.rest)
-                self._other.add(node.rest)
-            elif isinstance(node, (ast.Global, ast.Nonlocal)):
-                pass  # the proofs ignore scopes, so redirecting a binding changes nothing
+                        continue
+                    self._imports.setdefault(_names_bound_by(alias)[0], set()).add(module_name)
+                    claimed.add(id(alias))
+            elif isinstance(node, ast.FunctionDef):
+                self._defs.setdefault(node.name, []).append(node)
+                claimed.add(id(node))
         for node in ast.walk(module):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                self._bind(node.id)
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                continue  # the proofs ignore scopes, so redirecting a binding changes nothing
+            for name in _names_bound_by(node):
+                self._bound.add(name)
                 if id(node) not in claimed:
-                    self._other.add(node.id)
+                    self._other.add(name)
 
     def _collect_assign(self, target: ast.expr, value: ast.expr, claimed: set[int]) -> None:
         if isinstance(target, ast.Name):
