@@ -111,6 +111,8 @@ class Args:
     """linear: the paper's eps_t; adaptive: eps_t within masked episodes, and the share of masked episodes fades to --mask-probe when they stop returning more than unmasked ones (camel_gym.schedules.AdaptiveSchedule)"""
     mask_probe: float = 0.1
     """with --mask-schedule adaptive: the least share of episodes run with the mask and run without it, in (0, 0.5]"""
+    log_q_filter: bool = True
+    """while the mask is on, log every 1000 steps what a critic-gated mask would decide (charts/q_filter_*, see q_filter); it changes nothing in training"""
 
     # CAMEL: evaluation, checkpoints, resume
     eval_every: int = 10_000
@@ -442,6 +444,35 @@ def make_prior(args: Args, env: gym.Env, obs_dim: int, for_eval: bool = False):
     return None
 
 
+# CAMEL: the critic-gated alternative to the adaptive schedule, measured beside it (README "Adaptive mask")
+def q_filter(obs, prior, actor: Actor, qf: TwinQ, full: torch.Tensor) -> dict:
+    """What a Q-filter (Nair et al. 2018) says about the prior on a batch of states `obs`.
+
+    It compares the prior's action with the actor's own unmasked one, MAP(mu(s), full), by
+    TD3's estimate min(Q_1, Q_2). A critic-gated mask would hold while the prior's action rates
+    at least as high. Returns `q_filter_share` (the share of states where it does),
+    `q_filter_gap` (the mean of Q(s, prior(s)) - Q(s, MAP(mu(s), full))) and `q_filter_states`
+    (how many states the prior answered; a prior that fails on one is skipped there, as the
+    bounds wrapper does).
+    """
+    states, actions = [], []
+    for i, o in enumerate(obs.cpu().numpy()):
+        try:
+            actions.append(np.asarray(prior(o), dtype=np.float32))
+        except Exception:  # an untrusted prior may fail in any way; the measurement goes on
+            continue
+        states.append(i)
+    if not states:
+        return {"q_filter_states": 0.0}
+    with torch.no_grad():
+        obs = obs[torch.as_tensor(states, device=obs.device)]
+        prior_q = qf(obs, torch.as_tensor(np.stack(actions), device=obs.device)).min(dim=0).values
+        own_q = qf(obs, action_mapping(actor(obs), full)).min(dim=0).values
+        gap = prior_q - own_q
+    return {"q_filter_share": (gap >= 0).float().mean().item(), "q_filter_gap": gap.mean().item(),
+            "q_filter_states": float(len(states))}
+
+
 # CAMEL: seeded evaluations of the deterministic actor, inside the bounds the env reports
 def evaluate(env: gym.Env, actor: Actor, episodes: int, seed: int, device: torch.device) -> tuple[list, list]:
     """Deterministic mu(s), no noise, mapped into `info["action_bounds"]` where the env reports it
@@ -662,6 +693,8 @@ if __name__ == "__main__":
     try:
         prior = make_prior(args, probe_env, obs_dim)
         eval_prior = make_prior(args, probe_env, obs_dim, for_eval=True) if args.eval_masked and args.eval_every > 0 else None
+        # its own instance: a random prior's draws for the measurement must not move training's
+        q_filter_prior = make_prior(args, probe_env, obs_dim, for_eval=True) if args.log_q_filter else None
     except (PolicyRejected, ValueError) as exc:
         fail(str(exc))
     probe_env.close()
@@ -709,6 +742,7 @@ if __name__ == "__main__":
     eval_env = make_eval_env(args, None, run_dir) if args.eval_every > 0 else None  # CAMEL:
     masked_eval_env = make_eval_env(args, eval_prior, run_dir) if eval_prior is not None else None  # CAMEL:
     full = full_bounds(act_space.low, act_space.high)  # CAMEL: the bounds of an unmasked step
+    full_t = torch.as_tensor(full, dtype=torch.float32, device=device)  # CAMEL:
 
     actor = Actor(obs_dim, act_dim).to(device)
     qf = TwinQ(obs_dim, act_dim).to(device)
@@ -782,9 +816,9 @@ if __name__ == "__main__":
 
         # ALGO LOGIC: training.
         if global_step > args.learning_starts:
+            batch = rb.sample(args.batch_size, generator)
             q_values, qf_losses, new_actor_loss = update(
-                global_step, rb.sample(args.batch_size, generator), actor, qf, target_actor, qf_target,
-                q_optimizer, actor_optimizer, args, generator,
+                global_step, batch, actor, qf, target_actor, qf_target, q_optimizer, actor_optimizer, args, generator,
             )
             actor_loss = actor_loss if new_actor_loss is None else new_actor_loss
 
@@ -807,7 +841,10 @@ if __name__ == "__main__":
             if prior is not None:
                 writer.add_scalar("charts/mask_probability", env.get_wrapper_attr("mask_probability")(), global_step)
                 writer.add_scalar("charts/prior_errors", env.get_wrapper_attr("prior_errors"), global_step)
-                for name, value in env.get_wrapper_attr("schedule").signals().items():  # the adaptive gate's
+                signals = env.get_wrapper_attr("schedule").signals()  # the adaptive gate's
+                if q_filter_prior is not None and global_step > args.learning_starts and env.get_wrapper_attr("schedule").step_probability(global_step) > 0:
+                    signals.update(q_filter(batch[0], q_filter_prior, actor, qf, full_t))  # on this step's replay batch
+                for name, value in signals.items():
                     if np.isfinite(value):
                         writer.add_scalar(f"charts/{name}", value, global_step)
             progress.set_postfix(sps=f"{sps:.0f}", ret=shown(last_return), eval=shown(last_eval), refresh=False)
