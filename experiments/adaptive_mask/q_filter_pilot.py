@@ -1,0 +1,56 @@
+"""What a critic-gated mask would have decided, read from runs that logged td3_camel.py's Q-filter.
+
+td3_camel.py logs, every 1000 steps while the mask is on, on the update's replay batch of 256
+states: `charts/q_filter_share`, the share of states where TD3's min(Q_1, Q_2) rates the prior's
+action at least as high as the actor's own unmasked action, and `charts/q_filter_gap`, the mean
+difference. A critic-gated mask (the Q-filter of Nair et al. 2018) holds while the share is at
+least 1/2. This prints, per run and per 10k-step window, the mean share and gap and that
+verdict, beside the run's unmasked and masked evaluation at the window's end.
+
+    python experiments/adaptive_mask/q_filter_pilot.py experiments/adaptive_mask/pilot/q_filter
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from camel_gym import records
+
+
+def scalars(run_dir: Path, tag: str) -> dict[int, float]:
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    return {e.step: e.value for e in acc.Scalars(tag)} if tag in acc.Tags()["scalars"] else {}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pilot_dir", type=Path, help="a folder of runs folders, one per prior (NAME/RUN_DIR/)")
+    parser.add_argument("--window", type=int, default=10_000, help="steps per row")
+    parser.add_argument("--until", type=int, default=80_000, help="the last step tabulated")
+    args = parser.parse_args()
+    runs = sorted(p.parent for p in args.pilot_dir.glob("*/*/eval.csv"))
+    if not runs:
+        print(f"no runs under {args.pilot_dir} (expected NAME/RUN_DIR/eval.csv)", file=sys.stderr)
+        return 1
+    print("prior | steps | Q-filter share | Q gap | critic gate | unmasked eval | masked eval")
+    for run in runs:
+        share, gap = scalars(run, "charts/q_filter_share"), scalars(run, "charts/q_filter_gap")
+        evals = {row.global_step: row for row in records.read_eval_csv(run)}
+        for end in range(args.window, args.until + 1, args.window):
+            steps = [s for s in share if end - args.window <= s < end]
+            if not steps:
+                continue
+            mean_share = float(np.mean([share[s] for s in steps]))
+            row = evals.get(end)
+            shown = lambda v: "-" if v is None else f"{v:.0f}"
+            print(f"{run.parent.name} | {end - args.window}-{end} | {mean_share:.2f} | {np.mean([gap[s] for s in steps]):+.1f} | "
+                  f"{'hold' if mean_share >= 0.5 else 'fade'} | {shown(row and row.return_mean)} | {shown(row and row.masked_return_mean)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
