@@ -11,7 +11,7 @@ outcomes without anything from the agent.
 * :class:`AdaptiveSchedule` - the paper's schedule, gated by evidence that the prior helps:
   a share of episodes runs without the mask, and when masked episodes stop returning more
   than unmasked ones the share of masked episodes fades to a floor (CAMEL's open problem of a
-  useless or harmful prior; README "Adaptive mask").
+  useless or harmful prior; README "A mask that lets go of a bad prior").
 
 A plain callable ``step -> probability`` is accepted wherever a schedule is, as a
 :class:`FunctionSchedule`.

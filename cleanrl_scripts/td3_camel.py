@@ -112,7 +112,7 @@ class Args:
     mask_probe: float = 0.1
     """with --mask-schedule adaptive: the least share of episodes run with the mask and run without it, in (0, 0.5]"""
     log_q_filter: bool = True
-    """while the mask is on, log every 1000 steps what a critic-gated mask would decide (charts/q_filter_*, see q_filter); it changes nothing in training"""
+    """while the mask is on, log every 1000 steps what a critic-gated mask would decide (charts/q_filter_*, see q_filter): 256 prior calls and two critic passes per 1000 steps; it changes nothing in training"""
 
     # CAMEL: evaluation, checkpoints, resume
     eval_every: int = 10_000
@@ -132,7 +132,7 @@ class Args:
 
 
 # CAMEL: what --resume lets a user change; every other flag would change the run it continues
-RESUME_MAY_CHANGE = ("total_timesteps", "progress", "eval_every", "checkpoint_every")
+RESUME_MAY_CHANGE = ("total_timesteps", "progress", "eval_every", "checkpoint_every", "log_q_filter")
 DEFAULT_MASK_FRACTION = 0.2  # the paper's f_m
 
 
@@ -444,24 +444,28 @@ def make_prior(args: Args, env: gym.Env, obs_dim: int, for_eval: bool = False):
     return None
 
 
-# CAMEL: the critic-gated alternative to the adaptive schedule, measured beside it (README "Adaptive mask")
+# CAMEL: the critic-gated alternative to the adaptive schedule, measured beside it (README "A mask that lets go of a bad prior")
 def q_filter(obs, prior, actor: Actor, qf: TwinQ, full: torch.Tensor) -> dict:
     """What a Q-filter (Nair et al. 2018) says about the prior on a batch of states `obs`.
 
-    It compares the prior's action with the actor's own unmasked one, MAP(mu(s), full), by
-    TD3's estimate min(Q_1, Q_2). A critic-gated mask would hold while the prior's action rates
-    at least as high. Returns `q_filter_share` (the share of states where it does),
-    `q_filter_gap` (the mean of Q(s, prior(s)) - Q(s, MAP(mu(s), full))) and `q_filter_states`
-    (how many states the prior answered; a prior that fails on one is skipped there, as the
-    bounds wrapper does).
+    It compares the prior's action, clipped into the action space as the bounds wrapper clips
+    it, with the actor's own unmasked one, MAP(mu(s), full), by TD3's estimate min(Q_1, Q_2).
+    A per-state critic gate would keep the mask where the prior's action rates at least as
+    high. Returns `q_filter_share` (the share of states where it does), `q_filter_gap` (the
+    mean of Q(s, prior(s)) - Q(s, MAP(mu(s), full))) and `q_filter_states` (how many states
+    the prior answered with an action of the space's shape; where it fails or answers
+    otherwise the state is skipped, as the bounds wrapper skips the mask there).
     """
+    low, high = full.cpu().numpy()
     states, actions = [], []
     for i, o in enumerate(obs.cpu().numpy()):
         try:
-            actions.append(np.asarray(prior(o), dtype=np.float32))
+            action = np.clip(np.asarray(prior(o), dtype=np.float32), low, high)
         except Exception:  # an untrusted prior may fail in any way; the measurement goes on
             continue
-        states.append(i)
+        if action.shape == low.shape:
+            states.append(i)
+            actions.append(action)
     if not states:
         return {"q_filter_states": 0.0}
     with torch.no_grad():

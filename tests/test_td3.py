@@ -151,33 +151,38 @@ def _learner(obs_dim, act_dim, seed):
 def test_q_filter_rates_the_prior_against_the_actors_unmasked_action_by_the_lower_critic():
     full = torch.tensor([[-2.0, -2.0], [2.0, 2.0]])
     actor = ConstActor([0.5, 0.5])  # unmasked, MAP(0.5, [-2, 2]) = 1 per dimension: sum 2
-    qf = LinearTwinQ([1.0, -1.0])  # min(Q_1, Q_2) = -|sum(a)|: Q_1 alone would rank the other way
-    obs = torch.arange(10, dtype=torch.float32).reshape(5, 2)  # first coordinates 0, 2, 4, 6, 8
+    qf = LinearTwinQ([1.0, -1.0])  # min(Q_1, Q_2) = -|sum(a)|; Q_1 alone, Q_2 alone or the mean give other gaps
+    obs = torch.arange(12, dtype=torch.float32).reshape(6, 2)  # first coordinates 0, 2, 4, 6, 8, 10
 
     def prior(o):
         if o[0] == 8:
             raise ZeroDivisionError("an untrusted prior fails on this state")
-        return np.array([1.5, 1.5]) if o[0] < 3 else np.array([0.0, 0.5])  # sums 3 (rated -3), 0.5 (-0.5)
+        if o[0] == 10:
+            return np.zeros(3)  # not an action of this space
+        return {0: [9.0, 1.0], 2: [9.0, 1.0], 4: [-0.5, 0.0], 6: [0.5, 0.0]}[int(o[0])]  # the first clipped to [2, 1]
 
     signals = td3_camel.q_filter(obs, prior, actor, qf, full)
-    assert signals["q_filter_states"] == 4  # the failing state is skipped
+    assert signals["q_filter_states"] == 4  # the failing state and the misshapen answer are skipped
+    # min(Q_1, Q_2) of the prior's actions -3, -3, -0.5, -0.5 against the actor's -2
     assert signals["q_filter_share"] == pytest.approx(0.5)
-    assert signals["q_filter_gap"] == pytest.approx((-1 - 1 + 1.5 + 1.5) / 4)  # against the actor's -2
+    assert signals["q_filter_gap"] == pytest.approx((-1 - 1 + 1.5 + 1.5) / 4)
+    torch.testing.assert_close(qf.seen[0][0], torch.tensor([2.0, 1.0]))  # clipped into the space
     torch.testing.assert_close(qf.seen[1], torch.ones(4, 2))  # the actor's action, mapped into the space
     assert td3_camel.q_filter(obs, lambda o: 1 / 0, actor, qf, full) == {"q_filter_states": 0.0}
 
 
 def test_q_filter_is_logged_while_the_mask_is_on_and_changes_nothing(tmp_path):
-    flags = ["--env-id", "Hopper-v4", "--total-timesteps", "1100", "--learning-starts", "500", "--mask-timesteps", "1100",
+    flags = ["--env-id", "Hopper-v4", "--total-timesteps", "2100", "--learning-starts", "500", "--mask-timesteps", "1500",
              "--eval-every", "0", "--checkpoint-every", "0", "--masking", "random", *SMALL]
     run_script(*flags, tmp_path=tmp_path / "logged")
     run_script(*flags, "--no-log-q-filter", tmp_path=tmp_path / "plain")
     logged, plain = scalars(only_run_dir(tmp_path / "logged")), scalars(only_run_dir(tmp_path / "plain"))
-    assert logged["charts/q_filter_states"] == [32.0]  # one replay batch, at step 999
+    assert logged["charts/q_filter_states"] == [32.0]  # one replay batch at step 999; none once the mask is off at 1500
     assert 0 <= logged["charts/q_filter_share"][0] <= 1 and math.isfinite(logged["charts/q_filter_gap"][0])
     assert not any(tag.startswith("charts/q_filter") for tag in plain)
     # the measurement draws nothing from training's random streams: the same run, step for step
-    assert logged["losses/qf1_loss"] == plain["losses/qf1_loss"] and len(plain["losses/qf1_loss"]) == 5
+    assert logged["losses/qf1_loss"] == plain["losses/qf1_loss"] and len(plain["losses/qf1_loss"]) == 15
+    assert logged["losses/actor_loss"] == plain["losses/actor_loss"]
     assert logged["charts/episodic_return"] == plain["charts/episodic_return"]
 
 

@@ -3,11 +3,13 @@
 td3_camel.py logs, every 1000 steps while the mask is on, on the update's replay batch of 256
 states: `charts/q_filter_share`, the share of states where TD3's min(Q_1, Q_2) rates the prior's
 action at least as high as the actor's own unmasked action, and `charts/q_filter_gap`, the mean
-difference. A critic-gated mask (the Q-filter of Nair et al. 2018) holds while the share is at
-least 1/2. This prints, per run and per 10k-step window, the mean share and gap and that
-verdict, beside the run's unmasked and masked evaluation at the window's end.
+difference. A per-state critic gate (the Q-filter of Nair et al. 2018) keeps the mask on the
+share's states; a gate on the batch's majority holds while the share is at least 1/2. This
+prints, per run and per 10k-step window (the first holds only the steps after learning starts),
+the mean share and gap and the majority gate's verdict, beside the run's unmasked and masked
+evaluation at the window's end.
 
-    python experiments/adaptive_mask/q_filter_pilot.py experiments/adaptive_mask/pilot/q_filter
+    python experiments/adaptive_mask/q_filter_pilot.py experiments/adaptive_mask/pilot/q_filter > q_filter_pilot.txt
 """
 
 import argparse
@@ -28,9 +30,9 @@ def scalars(run_dir: Path, tag: str) -> dict[int, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pilot_dir", type=Path, help="a folder of runs folders, one per prior (NAME/RUN_DIR/)")
+    parser.add_argument("pilot_dir", type=Path, help="a folder of run folders, one per prior (NAME/RUN_DIR/)")
     parser.add_argument("--window", type=int, default=10_000, help="steps per row")
-    parser.add_argument("--until", type=int, default=80_000, help="the last step tabulated")
+    parser.add_argument("--until", type=int, default=90_000, help="the last step tabulated")
     args = parser.parse_args()
     runs = sorted(p.parent for p in args.pilot_dir.glob("*/*/eval.csv"))
     if not runs:

@@ -2,7 +2,7 @@
 # The Q-filter pilot of issue #14: what a critic-gated mask would decide, under the paper's linear schedule.
 # Hopper-v4, seed 1, the 300k-step protocol with the mask over 200k, one prior after another; each run is
 # stopped after its 90k evaluation (its TensorBoard events are flushed by then), as a pilot needs no more.
-# Then: python experiments/adaptive_mask/q_filter_pilot.py experiments/adaptive_mask/pilot/q_filter --until 90000
+# Then: python experiments/adaptive_mask/q_filter_pilot.py experiments/adaptive_mask/pilot/q_filter
 cd "$(dirname "$0")/../.."
 export MUJOCO_GL=egl
 OUT=experiments/adaptive_mask/pilot/q_filter
