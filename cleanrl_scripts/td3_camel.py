@@ -38,6 +38,7 @@ from tqdm import tqdm
 # CAMEL: the wrappers, the masking math, and the run directory's records (args.json, eval.csv, summary.json)
 from camel_gym import EpsilonMaskWrapper, LLMBoundsWrapper, PolicyRejected, load_policy, records, shipped_prior
 from camel_gym.masking import action_mapping, check_bias, full_bounds, map_into_bounds
+from camel_gym.sandbox import as_action
 from camel_gym.schedules import AdaptiveSchedule, LinearSchedule
 
 
@@ -453,19 +454,18 @@ def q_filter(obs, prior, actor: Actor, qf: TwinQ, full: torch.Tensor) -> dict:
     A per-state critic gate would keep the mask where the prior's action rates at least as
     high. Returns `q_filter_share` (the share of states where it does), `q_filter_gap` (the
     mean of Q(s, prior(s)) - Q(s, MAP(mu(s), full))) and `q_filter_states` (how many states
-    the prior answered with an action of the space's shape; where it fails or answers
-    otherwise the state is skipped, as the bounds wrapper skips the mask there).
+    the prior answered with an action the bounds wrapper accepts, by its check `as_action`;
+    where it fails the state is skipped, as the wrapper skips the mask there).
     """
     low, high = full.cpu().numpy()
     states, actions = [], []
     for i, o in enumerate(obs.cpu().numpy()):
         try:
-            action = np.clip(np.asarray(prior(o), dtype=np.float32), low, high)
+            action = as_action(prior(o), low.shape, np.float32)
         except Exception:  # an untrusted prior may fail in any way; the measurement goes on
             continue
-        if action.shape == low.shape:
-            states.append(i)
-            actions.append(action)
+        states.append(i)
+        actions.append(np.clip(action, low, high))
     if not states:
         return {"q_filter_states": 0.0}
     with torch.no_grad():
@@ -845,8 +845,9 @@ if __name__ == "__main__":
             if prior is not None:
                 writer.add_scalar("charts/mask_probability", env.get_wrapper_attr("mask_probability")(), global_step)
                 writer.add_scalar("charts/prior_errors", env.get_wrapper_attr("prior_errors"), global_step)
-                signals = env.get_wrapper_attr("schedule").signals()  # the adaptive gate's
-                if q_filter_prior is not None and global_step > args.learning_starts and env.get_wrapper_attr("schedule").step_probability(global_step) > 0:
+                schedule = env.get_wrapper_attr("schedule")
+                signals = schedule.signals()  # the adaptive gate's
+                if q_filter_prior is not None and global_step > args.learning_starts and schedule.step_probability(global_step) > 0:
                     signals.update(q_filter(batch[0], q_filter_prior, actor, qf, full_t))  # on this step's replay batch
                 for name, value in signals.items():
                     if np.isfinite(value):

@@ -22,10 +22,11 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from camel_gym import records
 
 
-def scalars(run_dir: Path, tag: str) -> dict[int, float]:
+def scalars(run_dir: Path, *tags: str) -> list[dict[int, float]]:
+    """step -> value of each tag in the run's TensorBoard events (read once), {} for a tag it lacks."""
     acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
     acc.Reload()
-    return {e.step: e.value for e in acc.Scalars(tag)} if tag in acc.Tags()["scalars"] else {}
+    return [{e.step: e.value for e in acc.Scalars(tag)} if tag in acc.Tags()["scalars"] else {} for tag in tags]
 
 
 def main() -> int:
@@ -40,7 +41,7 @@ def main() -> int:
         return 1
     print("prior | steps | Q-filter share | Q gap | critic gate | unmasked eval | masked eval")
     for run in runs:
-        share, gap = scalars(run, "charts/q_filter_share"), scalars(run, "charts/q_filter_gap")
+        share, gap = scalars(run, "charts/q_filter_share", "charts/q_filter_gap")
         evals = {row.global_step: row for row in records.read_eval_csv(run)}
         for end in range(args.window, args.until + 1, args.window):
             steps = [s for s in share if end - args.window <= s < end]
