@@ -47,6 +47,7 @@ def sweep_args(sweep_dir: Path, *extra: str) -> list[str]:
         (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "seed=3"], "the sweep sets --seed itself"),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "bias"], "write KEY=VALUE"),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--cpus-per-trial", "0"], "--cpus-per-trial must be at least 1"),
+        (["--env-ids", "Hopper-v4", "--masking", "none", "--max-concurrent", "0"], "--max-concurrent must be at least 1"),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--total-timesteps", "0"], "--total-timesteps must be at least 1"),
         (["--env-ids", "Hopper-v4", "--masking", "llm", "--total-timesteps", "1000", "--set", "mask_timesteps=2000"],
          "--mask-timesteps must lie in [0, --total-timesteps 1000]"),
@@ -235,6 +236,26 @@ def test_tiny_grid_end_to_end_survives_a_killed_trial_and_a_killed_driver(tmp_pa
     summary = (sweep / "report" / "summary.md").read_text()
     assert "camel-gym sweep --sweep-dir" in summary and "## Walker2d-v4" in summary
     assert "| `random` | 2 |" in summary and "Not finished" not in summary
+
+
+@pytest.mark.timeout(600)
+def test_max_concurrent_runs_the_trials_one_after_another(tmp_path, capsys):
+    """--max-concurrent 1 on a 2-CPU Ray: each trial starts only after the one before it ended, and the
+    sweep still runs them all (two sweeps can share a machine this way)."""
+    sweep = tmp_path / "sweep"
+    args = sweep_args(sweep, "--env-ids", "Hopper-v4", "--masking", "none", "--seeds", "1", "2", "3",
+                      "--total-timesteps", "300", "--max-concurrent", "1", "--set", *TINY)
+    assert main(args) == 0, capsys.readouterr().err
+    assert "trials finished now 3" in capsys.readouterr().out
+    spans = []
+    for seed in (1, 2, 3):
+        folder = sweep / "trials" / f"Hopper-v4__none__seed{seed}"
+        started = json.loads((folder / "trial.json").read_text())["starts"][0]["time"]
+        ended = (trial_run_dir(folder) / "summary.json").stat().st_mtime
+        spans.append((started, ended))
+    assert [s for s, _ in spans] == sorted(s for s, _ in spans)
+    for (_, ended), (started, _) in zip(spans, spans[1:]):
+        assert started >= ended, spans
 
 
 def fake_sweep(sweep: Path, specs, total=300_000) -> Path:

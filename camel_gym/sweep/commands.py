@@ -44,6 +44,8 @@ class Sweep:
     """a running Ray cluster (`auto` or HOST:PORT)"""
     cpus_per_trial: int = 1
     """CPUs Ray reserves per trial; the trial gets as many torch threads (one per trial is fastest on 2 cores)"""
+    max_concurrent: Annotated[Optional[int], _hint("as many as the cluster's CPUs fit")] = None
+    """trials running at once: e.g. 1 for each of two sweeps that share a 2-core machine (`ray start --head`, then --address auto)"""
     max_failures: int = 3
     """retries of a failing trial (each resumes from its last checkpoint) before it is reported as failed"""
     checkpoint_every: int = 25_000
@@ -117,7 +119,7 @@ def run_sweep_command(args: Sweep) -> int:
             raise GridError(f"--td3-script {script}: no such file")
         outcome = run_sweep(
             args.sweep_dir, grid, td3_script=Path(script).resolve(), address=args.address,
-            cpus_per_trial=args.cpus_per_trial, max_failures=args.max_failures,
+            cpus_per_trial=args.cpus_per_trial, max_concurrent=args.max_concurrent, max_failures=args.max_failures,
             checkpoint_every=args.checkpoint_every, progress=args.progress,
             command=sweep_command(args),
         )

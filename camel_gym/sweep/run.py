@@ -210,6 +210,7 @@ def run_sweep(
     td3_script: Path,
     address: str | None = None,
     cpus_per_trial: int = 1,
+    max_concurrent: int | None = None,
     max_failures: int = 3,
     checkpoint_every: int = 25_000,
     progress: bool = True,
@@ -224,6 +225,8 @@ def run_sweep(
     sweep_dir = Path(sweep_dir).resolve()
     if cpus_per_trial < 1:
         raise GridError(f"--cpus-per-trial must be at least 1, got {cpus_per_trial}")
+    if max_concurrent is not None and max_concurrent < 1:
+        raise GridError(f"--max-concurrent must be at least 1, got {max_concurrent}")
     if max_failures < 0:
         raise GridError(f"--max-failures must be at least 0, got {max_failures}")
     trials = grid.trials(td3_script, cpus_per_trial, defaults={"checkpoint_every": checkpoint_every})
@@ -243,7 +246,7 @@ def run_sweep(
                 todo.append(trial)
         write_json(outcome.manifest, manifest)
         if todo:
-            _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_trial, max_failures, progress, poll_seconds)
+            _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_trial, max_concurrent, max_failures, progress, poll_seconds)
     return outcome
 
 
@@ -275,7 +278,7 @@ def _resume_options(trial: Trial) -> list[str]:
     return [word for key in RESUME_OPTIONS if key in options for word in ("--" + key.replace("_", "-"), str(options[key]))]
 
 
-def _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_trial, max_failures, progress, poll_seconds) -> None:
+def _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_trial, max_concurrent, max_failures, progress, poll_seconds) -> None:
     try:
         import ray
     except ImportError:
@@ -293,10 +296,17 @@ def _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_
         if available < cpus_per_trial:
             raise GridError(f"--cpus-per-trial {cpus_per_trial}, but the Ray cluster has {available} CPU(s)")
         task = ray.remote(execute_trial).options(num_cpus=cpus_per_trial, max_retries=max_failures, retry_exceptions=[TrialFailed])
-        pending = {
-            task.remote(str(folders[t.name]), str(td3_script), t.command_options(), _resume_options(t), cpus_per_trial): t
-            for t in todo
-        }
+        # Ray queues what the cluster cannot fit yet; --max-concurrent holds the rest back here, so that
+        # another sweep on the same machine or cluster keeps its share
+        waiting = list(todo)
+        pending = {}
+
+        def submit() -> None:
+            while waiting and (max_concurrent is None or len(pending) < max_concurrent):
+                t = waiting.pop(0)
+                pending[task.remote(str(folders[t.name]), str(td3_script), t.command_options(), _resume_options(t), cpus_per_trial)] = t
+
+        submit()
         for t in todo:
             manifest["trials"][t.name]["status"] = "queued"
         total = sum(dict(t.options).get("total_timesteps", 0) for t in todo)
@@ -319,16 +329,17 @@ def _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_
                 else:
                     entry.update(status="finished", run_dir=str(trial_run_dir(folders[trial.name])), error=None)
                     outcome.finished.append(trial.name)
+            submit()
             running = {t.name for t in pending.values() if (folders[t.name] / "running.json").is_file()}
             for t in pending.values():
                 manifest["trials"][t.name]["status"] = "running" if t.name in running else "queued"
             manifest["updated"] = time.time()
             write_json(outcome.manifest, manifest)
-            steps = sum(ended_steps.values()) + sum(trial_steps(folders[t.name]) for t in pending.values())
+            steps = sum(ended_steps.values()) + sum(trial_steps(folders[t.name]) for t in [*pending.values(), *waiting])
             bar.update(max(steps - bar.n, 0))
             bar.set_postfix_str(
                 f"trials done {len(outcome.finished) + len(outcome.skipped)} running {len(running)} "
-                f"queued {len(pending) - len(running)} failed {len(outcome.failed)}", refresh=True,
+                f"queued {len(pending) + len(waiting) - len(running)} failed {len(outcome.failed)}", refresh=True,
             )
         bar.close()
     finally:
