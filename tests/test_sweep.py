@@ -21,7 +21,7 @@ from camel_gym.pipeline.cli import main
 from camel_gym.sweep.grid import Grid, GridError
 from camel_gym.sweep.report import TIDY_COLUMNS
 from camel_gym.sweep.run import trial_run_dir
-from camel_gym.sweep.stats import iqm, mean_with_ci, probability_of_improvement
+from camel_gym.sweep.stats import iqm, iqm_ratio, mean_with_ci, probability_of_improvement
 
 pytest.importorskip("ray")
 ROOT = Path(__file__).resolve().parents[1]
@@ -352,6 +352,52 @@ def test_report_borrows_a_variant_of_another_sweep_under_a_new_name(tmp_path):
     with pytest.raises(ValueError, match="expected SWEEP:VARIANT"):
         report(experiment, variant_from=[str(grid)])
     assert main(["report", str(experiment), "--variant-from", f"{tmp_path / 'nowhere'}:llm"]) == 2
+
+
+def test_report_tabulates_ratios_of_iqms_for_goals(tmp_path, capsys):
+    """--ratio A:B: IQM(A) / IQM(B) at the table's steps and for the AUC, each with an interval."""
+    from camel_gym.sweep.report import report
+
+    grid = fake_sweep(tmp_path / "grid", [("none", 1, 3), ("none", 2, 3)])
+    experiment = fake_sweep(tmp_path / "adaptive", [("llm-adaptive", 1, 3), ("llm-adaptive", 2, 3)])
+    summary = report(experiment, baseline_from=grid, ratios=["llm-adaptive:none"]).summary.read_text()
+    assert f"--baseline-from {grid} --ratio llm-adaptive:none" in summary
+    (row,) = [line for line in summary.splitlines() if line.startswith("| `llm-adaptive` / `none` |")]
+    cells = [c.strip() for c in row.strip("|").split("|")][1:]
+    # returns are 100 per 100k steps (+50 for llm-adaptive) + seed; AUC is the curve's mean, 200 (+50) + seed
+    expected = [151.5 / 101.5, 251.5 / 201.5, 351.5 / 301.5, 251.5 / 201.5]
+    assert [float(c.split(" [")[0]) for c in cells] == pytest.approx(expected, abs=0.005)
+    for cell, value in zip(cells, expected):
+        low, high = (float(v) for v in cell.split(" [")[1].rstrip("]").split(", "))
+        assert low <= round(value, 2) <= high and low < high
+    assert "Ratios of IQMs" not in report(experiment, baseline_from=grid).summary.read_text()
+    # a variant still running is compared over the steps it has run (here 100k), not over the
+    # other's whole run
+    running = fake_sweep(tmp_path / "running", [("llm-adaptive", 1, 1), ("llm-adaptive", 2, 1)])
+    summary = report(running, baseline_from=grid, ratios=["llm-adaptive:none"]).summary.read_text()
+    summary = summary.split("The same actors evaluated inside the prior's mask")[0]  # the unmasked tables
+    (row,) = [line for line in summary.splitlines() if line.startswith("| `llm-adaptive` / `none` |")]
+    assert row.split("|")[-2].strip().startswith(f"{151.5 / 101.5:.2f} [")
+    (p_row,) = [line for line in summary.splitlines() if line.startswith("| `llm-adaptive` | 2 |")]
+    assert p_row.split("|")[-2].strip().startswith("1.00 [")  # above `none` over the same 100k
+    with pytest.raises(ValueError, match="'llm-linear' not a variant of this report"):
+        report(experiment, baseline_from=grid, ratios=["llm-adaptive:llm-linear"])
+    assert main(["report", str(experiment), "--ratio", "llm-adaptive"]) == 2
+    assert "expected VARIANT:VARIANT" in capsys.readouterr().err
+
+
+def test_iqm_ratio_resamples_both_groups():
+    x, y = [90.0, 100.0, 110.0, 120.0, 400.0], [40.0, 50.0, 50.0, 60.0, 45.0]
+    estimate = iqm_ratio(x, y)
+    assert estimate.value == pytest.approx(stats.trim_mean(x, 0.25) / stats.trim_mean(y, 0.25))
+    assert estimate.low < estimate.value < estimate.high and estimate.n == 5
+    # the interval widens with the denominator's spread, not only the numerator's
+    narrow = iqm_ratio(x, [49.0, 50.0, 50.0, 51.0, 50.0])
+    assert narrow.high - narrow.low < estimate.high - estimate.low
+    with pytest.raises(ValueError, match="a ratio needs a positive one"):
+        iqm_ratio(x, [-5.0, 0.0, 1.0])
+    # some resamples of [-300, 1, 2, 3] have no positive IQM: no interval rather than a wrong one
+    assert np.isnan(iqm_ratio(x, [-300.0, 1.0, 2.0, 3.0]).low)
 
 
 def test_iqm_trims_a_quarter_on_each_side():

@@ -70,6 +70,8 @@ class Report:
     """another sweep whose baseline trials (of this sweep's envs) join the comparison, e.g. experiments/paper_grid"""
     variant_from: Annotated[list[str], _hint("none")] = field(default_factory=list)
     """trials of other sweeps that join the report as a variant: SWEEP:VARIANT or SWEEP:VARIANT=NAME, e.g. experiments/paper_grid:llm=llm-linear"""
+    ratio: Annotated[list[str], _hint("none")] = field(default_factory=list)
+    """IQM(A) / IQM(B) tables with 95% intervals, as A:B pairs of variants, e.g. harmful-adaptive:none llm-adaptive:llm-linear"""
 
 
 def sweep_command(args: Sweep) -> str:
@@ -140,7 +142,7 @@ def run_report(args: Report) -> int:
     try:
         outcome = report(
             args.sweep_dir, at_steps=args.at_steps, baseline=args.baseline, baseline_from=args.baseline_from,
-            variant_from=args.variant_from,
+            variant_from=args.variant_from, ratios=args.ratio,
         )
     except (FileNotFoundError, RecordError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
         return _error("report", exc)

@@ -9,8 +9,9 @@ sweep's manifest, and written to ``SWEEP/report/``:
   bootstrap band, over the seeds that have run as far as the furthest one;
 - ``summary.md``: per env a table at fixed steps and for the area under the curve (the mean
   return over evaluations): interquartile mean with a 95 % bootstrap interval and the
-  probability of improvement over the baseline variant (``camel_gym.sweep.stats``), the sweep
-  command, and every trial that is missing, unfinished or failed.
+  probability of improvement over the baseline variant (``camel_gym.sweep.stats``), ratios of
+  IQMs for the pairs of variants asked for, the sweep command, and every trial that is missing,
+  unfinished or failed. Two variants' areas are compared over the steps both have run.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from scipy.integrate import trapezoid
 
 from camel_gym.records import read_eval_csv, write_atomic
 from camel_gym.sweep.run import MANIFEST, trial_finished, trial_run_dir
-from camel_gym.sweep.stats import iqm, mean_with_ci, probability_of_improvement
+from camel_gym.sweep.stats import iqm, iqm_ratio, mean_with_ci, probability_of_improvement
 
 __all__ = ["ReportOutcome", "report"]
 
@@ -91,6 +92,20 @@ def _auc(curve: dict[int, float], steps: list[int]) -> float:
     return float(trapezoid([curve[s] for s in steps], steps) / (steps[-1] - steps[0]))
 
 
+def _aucs(by_seed: dict[int, dict[int, float]], steps: list[int] | None = None) -> list[float]:
+    """Each seed's area under the curve over ``steps`` (default: the furthest-reaching seed's),
+    for the seeds that have all of them."""
+    steps = _complete(by_seed)[0] if steps is None else steps
+    return [_auc(curve, steps) for _, curve in sorted(by_seed.items()) if steps and set(steps) <= set(curve)]
+
+
+def _paired_aucs(a: dict[int, dict[int, float]], b: dict[int, dict[int, float]]) -> tuple[list[float], list[float]]:
+    """Both variants' areas over the steps both have run, so an unfinished variant is compared
+    with the other over the same stretch of training."""
+    common = sorted(set(_complete(a)[0]) & set(_complete(b)[0]))
+    return _aucs(a, common), _aucs(b, common)
+
+
 def _plot(
     env_id: str, curves: dict[str, dict[int, dict[int, float]]], path: Path,
     masked: dict[str, dict[int, dict[int, float]]] | None = None,
@@ -145,10 +160,6 @@ def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], 
     def at(by_seed, step):
         return [by_seed[seed][step] for seed in sorted(by_seed) if step in by_seed[seed]]
 
-    def aucs(by_seed):
-        steps, seeds = _complete(by_seed)
-        return [_auc(by_seed[seed], steps) for seed in seeds]
-
     base = curves.get(baseline, {})
     for label, by_seed in sorted(curves.items(), key=lambda kv: (kv[0] != baseline, kv[0])):
         cells = [f"`{label}`", str(len(by_seed))]
@@ -157,7 +168,7 @@ def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], 
             cells.append(iqm(values, seed=step).text() if values else "–")
             if values and len(values) < len(by_seed):
                 notes.append(f"`{label}` at {_k(step)}: {len(values)} of {len(by_seed)} seeds have reached it")
-        areas = aucs(by_seed)
+        areas = _aucs(by_seed)
         cells.append(iqm(areas).text() if areas else "–")
         if areas and len(areas) < len(by_seed):
             notes.append(f"`{label}` AUC: {len(areas)} of {len(by_seed)} seeds have run as far as the furthest one")
@@ -168,11 +179,49 @@ def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], 
                 if at_steps:
                     x, y = at(by_seed, at_steps[-1]), at(base, at_steps[-1])
                     cells.append(probability_of_improvement(x, y).text(2) if x and y else "–")
-                cells.append(probability_of_improvement(aucs(by_seed), aucs(base)).text(2))
+                cells.append(probability_of_improvement(*_paired_aucs(by_seed, base)).text(2))
                 if set(by_seed) != set(base):
                     notes.append(f"`{label}` has seeds {sorted(by_seed)}, `{baseline}` has {sorted(base)}")
         lines.append("| " + " | ".join(cells) + " |")
     return lines, notes
+
+
+def _ratio_table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], ratios: list[tuple[str, str]]) -> list[str]:
+    """Markdown lines of IQM(A) / IQM(B) per pair of variants, at the table's steps and for the AUC."""
+    header = ["ratio", *(f"at {_k(s)}" for s in at_steps), "AUC"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+
+    def cell(x, y, seed):
+        if not x or not y:
+            return "–"
+        try:
+            estimate = iqm_ratio(x, y, seed=seed)
+        except ValueError:
+            return "– (IQM of the denominator not positive)"
+        if not np.isfinite(estimate.low) and min(len(x), len(y)) >= 2:
+            return f"{estimate.value:.2f} [no interval: some resamples have no positive denominator]"
+        return estimate.text(2)
+
+    for top, bottom in ratios:
+        a, b = curves.get(top, {}), curves.get(bottom, {})
+        cells = [f"`{top}` / `{bottom}`"]
+        for step in at_steps:
+            cells.append(cell([a[s][step] for s in sorted(a) if step in a[s]], [b[s][step] for s in sorted(b) if step in b[s]], step))
+        cells.append(cell(*_paired_aucs(a, b), 0))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def parse_ratio(text: str) -> tuple[str, str]:
+    """``A:B`` -> ``(A, B)``.
+
+    Raises:
+        ValueError: not two variant names joined by one colon.
+    """
+    top, sep, bottom = text.partition(":")
+    if not sep or not top or not bottom or ":" in bottom:
+        raise ValueError(f"--ratio {text!r}: expected VARIANT:VARIANT, e.g. harmful-adaptive:none")
+    return top, bottom
 
 
 def _manifest_of(sweep_dir: Path) -> dict[str, Any]:
@@ -227,6 +276,7 @@ def report(
     baseline: str = "none",
     baseline_from: str | Path | None = None,
     variant_from: list[str] | None = None,
+    ratios: list[str] | None = None,
 ) -> ReportOutcome:
     """Write ``SWEEP/report/`` (``evals.csv``, a figure per env, ``summary.md``) and return where.
 
@@ -236,6 +286,8 @@ def report(
     ``variant_from``: more trials of other sweeps, each ``SWEEP:VARIANT`` or
     ``SWEEP:VARIANT=NAME`` (e.g. ``experiments/paper_grid:llm=llm-linear``: the paper grid's
     ``llm`` trials are this experiment's ``llm-linear`` arm).
+    ``ratios``: ``A:B`` pairs of variants; each env's summary gets IQM(A) / IQM(B) with 95 %
+    intervals at the table's steps and for the AUC (goals such as "at least 0.9x `none`").
 
     Raises:
         FileNotFoundError: ``sweep_dir`` (or another sweep named) holds no ``sweep.json``.
@@ -261,6 +313,10 @@ def report(
     variants = {t["variant"] for t in trials.values()}
     if baseline not in variants and baseline != "none":  # a sweep without `none` reports without comparisons
         raise ValueError(f"--baseline {baseline!r} is not a variant of this sweep; its variants: {', '.join(sorted(variants))}")
+    pairs = [parse_ratio(text) for text in ratios or []]
+    unknown = sorted({name for pair in pairs for name in pair} - variants)
+    if unknown:
+        raise ValueError(f"--ratio: {', '.join(map(repr, unknown))} not a variant of this report; its variants: {', '.join(sorted(variants))}")
     outcome = ReportOutcome(out_dir=out_dir, csv=out_dir / "evals.csv")
     with outcome.csv.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=TIDY_COLUMNS)
@@ -272,6 +328,7 @@ def report(
     if manifest.get("command"):
         again = f"camel-gym report {sweep_dir}" + (f" --baseline-from {baseline_from}" if baseline_from is not None else "")
         again += "".join(f" --variant-from {text}" for text in variant_from or [])
+        again += f" --ratio {' '.join(ratios)}" if ratios else ""
         md += ["Made by:", "", "```bash", manifest["command"], again, "```", ""]
     for other, variant, name, _ in borrowed:
         what = f"`{name}` trials are the `{variant}` trials" if name != variant else f"`{name}` trials are those"
@@ -301,6 +358,9 @@ def report(
             lines, notes = _table(curves, steps, baseline)
             md += lines + [""]
             md += [f"- Unequal seeds: {n}" for n in notes] + ([""] if notes else [])
+            if pairs:
+                md += ["Ratios of IQMs (unmasked evaluation), with 95% bootstrap intervals that resample both variants' seeds:", ""]
+                md += _ratio_table(curves, steps, pairs) + [""]
             if masked:
                 md += [
                     "The same actors evaluated inside the prior's mask (the same seeds and episodes, the mask "
