@@ -45,7 +45,7 @@ class Sweep:
     cpus_per_trial: int = 1
     """CPUs Ray reserves per trial; the trial gets as many torch threads (one per trial is fastest on 2 cores)"""
     max_concurrent: Annotated[Optional[int], _hint("as many as the cluster's CPUs fit")] = None
-    """trials running at once: e.g. 1 for each of two sweeps that share a 2-core machine (`ray start --head`, then --address auto)"""
+    """trials running at once, the rest held back: e.g. 1 for each of two sweeps that share a 2-core machine"""
     max_failures: int = 3
     """retries of a failing trial (each resumes from its last checkpoint) before it is reported as failed"""
     checkpoint_every: int = 25_000

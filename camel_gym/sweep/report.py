@@ -99,11 +99,20 @@ def _aucs(by_seed: dict[int, dict[int, float]], steps: list[int] | None = None) 
     return [_auc(curve, steps) for _, curve in sorted(by_seed.items()) if steps and set(steps) <= set(curve)]
 
 
-def _paired_aucs(a: dict[int, dict[int, float]], b: dict[int, dict[int, float]]) -> tuple[list[float], list[float]]:
+def _paired_aucs(
+    a: dict[int, dict[int, float]], b: dict[int, dict[int, float]], names: tuple[str, str], notes: list[str]
+) -> tuple[list[float], list[float]]:
     """Both variants' areas over the steps both have run, so an unfinished variant is compared
-    with the other over the same stretch of training."""
+    with the other over the same stretch of training; a note says so where that is not both
+    variants' whole curves."""
     common = sorted(set(_complete(a)[0]) & set(_complete(b)[0]))
-    return _aucs(a, common), _aucs(b, common)
+    areas_a, areas_b = _aucs(a, common), _aucs(b, common)
+    if common and (common != _complete(a)[0] or common != _complete(b)[0] or len(areas_a) < len(a) or len(areas_b) < len(b)):
+        notes.append(
+            f"`{names[0]}` against `{names[1]}`, AUC: compared over {_k(common[0])}-{_k(common[-1])}, the steps both "
+            f"have run ({len(areas_a)} of {len(a)} and {len(areas_b)} of {len(b)} seeds)"
+        )
+    return areas_a, areas_b
 
 
 def _plot(
@@ -179,17 +188,21 @@ def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], 
                 if at_steps:
                     x, y = at(by_seed, at_steps[-1]), at(base, at_steps[-1])
                     cells.append(probability_of_improvement(x, y).text(2) if x and y else "–")
-                cells.append(probability_of_improvement(*_paired_aucs(by_seed, base)).text(2))
+                cells.append(probability_of_improvement(*_paired_aucs(by_seed, base, (label, baseline), notes)).text(2))
                 if set(by_seed) != set(base):
                     notes.append(f"`{label}` has seeds {sorted(by_seed)}, `{baseline}` has {sorted(base)}")
         lines.append("| " + " | ".join(cells) + " |")
     return lines, notes
 
 
-def _ratio_table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], ratios: list[tuple[str, str]]) -> list[str]:
-    """Markdown lines of IQM(A) / IQM(B) per pair of variants, at the table's steps and for the AUC."""
+def _ratio_table(
+    curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], ratios: list[tuple[str, str]]
+) -> tuple[list[str], list[str]]:
+    """Markdown lines of IQM(A) / IQM(B) per pair of variants, at the table's steps and for the
+    AUC, and notes on the stretch of training the areas cover."""
     header = ["ratio", *(f"at {_k(s)}" for s in at_steps), "AUC"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    notes: list[str] = []
 
     def cell(x, y, seed):
         if not x or not y:
@@ -198,7 +211,7 @@ def _ratio_table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[
             estimate = iqm_ratio(x, y, seed=seed)
         except ValueError:
             return "– (IQM of the denominator not positive)"
-        if not np.isfinite(estimate.low) and min(len(x), len(y)) >= 2:
+        if not np.isfinite(estimate.low) and min(len(x), len(y)) >= 2 and (np.ptp(x) > 0 or np.ptp(y) > 0):
             return f"{estimate.value:.2f} [no interval: some resamples have no positive denominator]"
         return estimate.text(2)
 
@@ -207,9 +220,9 @@ def _ratio_table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[
         cells = [f"`{top}` / `{bottom}`"]
         for step in at_steps:
             cells.append(cell([a[s][step] for s in sorted(a) if step in a[s]], [b[s][step] for s in sorted(b) if step in b[s]], step))
-        cells.append(cell(*_paired_aucs(a, b), 0))
+        cells.append(cell(*_paired_aucs(a, b, (top, bottom), notes), 0))
         lines.append("| " + " | ".join(cells) + " |")
-    return lines
+    return lines, notes
 
 
 def parse_ratio(text: str) -> tuple[str, str]:
@@ -314,9 +327,13 @@ def report(
     if baseline not in variants and baseline != "none":  # a sweep without `none` reports without comparisons
         raise ValueError(f"--baseline {baseline!r} is not a variant of this sweep; its variants: {', '.join(sorted(variants))}")
     pairs = [parse_ratio(text) for text in ratios or []]
-    unknown = sorted({name for pair in pairs for name in pair} - variants)
+    labels = {t["label"] for t in trials.values()}  # a variant with a --set axis has one label per value
+    unknown = sorted({name for pair in pairs for name in pair} - labels)
     if unknown:
-        raise ValueError(f"--ratio: {', '.join(map(repr, unknown))} not a variant of this report; its variants: {', '.join(sorted(variants))}")
+        raise ValueError(
+            f"--ratio: {', '.join(map(repr, unknown))} {'is not a variant' if len(unknown) == 1 else 'are not variants'} "
+            f"of this report; its variants: {', '.join(map(repr, sorted(labels)))}"
+        )
     outcome = ReportOutcome(out_dir=out_dir, csv=out_dir / "evals.csv")
     with outcome.csv.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=TIDY_COLUMNS)
@@ -360,7 +377,8 @@ def report(
             md += [f"- Unequal seeds: {n}" for n in notes] + ([""] if notes else [])
             if pairs:
                 md += ["Ratios of IQMs (unmasked evaluation), with 95% bootstrap intervals that resample both variants' seeds:", ""]
-                md += _ratio_table(curves, steps, pairs) + [""]
+                lines, notes = _ratio_table(curves, steps, pairs)
+                md += lines + [""] + [f"- {n}" for n in notes] + ([""] if notes else [])
             if masked:
                 md += [
                     "The same actors evaluated inside the prior's mask (the same seeds and episodes, the mask "

@@ -288,7 +288,8 @@ def _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_
     # locally, a small object store: trials exchange only their summaries through it
     local = {"object_store_memory": 100 * 1024**2} if address is None else {}
     try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, **local)
+        # "local": a Ray of its own even where `ray start` left a cluster that address=None would join
+        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, **local)
     except (ConnectionError, ValueError, RuntimeError) as exc:
         raise GridError(f"cannot start or reach Ray{f' at --address {address}' if address else ''}: {exc}") from None
     try:
@@ -306,14 +307,14 @@ def _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_
                 t = waiting.pop(0)
                 pending[task.remote(str(folders[t.name]), str(td3_script), t.command_options(), _resume_options(t), cpus_per_trial)] = t
 
-        submit()
         for t in todo:
             manifest["trials"][t.name]["status"] = "queued"
         total = sum(dict(t.options).get("total_timesteps", 0) for t in todo)
         bar = tqdm(total=total, initial=sum(trial_steps(folders[t.name]) for t in todo), unit="step",
                    disable=not progress, smoothing=0.1, dynamic_ncols=True, desc="sweep")
         ended_steps: dict[str, int] = {}  # a trial that ended is read once, not at every poll
-        while pending:
+        while pending or waiting:
+            submit()  # a slot freed by a trial that finished or failed goes to the next one
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=poll_seconds)
             for ref in ready:
                 trial = pending.pop(ref)
@@ -329,7 +330,6 @@ def _run_on_ray(todo, folders, manifest, outcome, td3_script, address, cpus_per_
                 else:
                     entry.update(status="finished", run_dir=str(trial_run_dir(folders[trial.name])), error=None)
                     outcome.finished.append(trial.name)
-            submit()
             running = {t.name for t in pending.values() if (folders[t.name] / "running.json").is_file()}
             for t in pending.values():
                 manifest["trials"][t.name]["status"] = "running" if t.name in running else "queued"
