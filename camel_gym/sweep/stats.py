@@ -50,6 +50,9 @@ class Estimate:
         return f"{self.value:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
 
 
+_NO_RUNS = Estimate(float("nan"), float("nan"), float("nan"), 0)
+
+
 def _interquartile_mean(x, axis=-1):
     return stats.trim_mean(x, 0.25, axis=axis)
 
@@ -75,7 +78,7 @@ def iqm(scores, seed: int = 0) -> Estimate:
     """
     x = np.asarray(scores, dtype=float)
     if x.size == 0:
-        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+        return _NO_RUNS
     low, high = _with_ci((x,), _interquartile_mean, seed)
     return Estimate(float(_interquartile_mean(x)), low, high, int(x.size))
 
@@ -84,7 +87,7 @@ def mean_with_ci(scores, seed: int = 0) -> Estimate:
     """Mean of per-run scores with a 95 % percentile-bootstrap interval (the learning curves' band)."""
     x = np.asarray(scores, dtype=float)
     if x.size == 0:
-        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+        return _NO_RUNS
     low, high = _with_ci((x,), lambda s, axis=-1: np.mean(s, axis=axis), seed)
     return Estimate(float(x.mean()), low, high, int(x.size))
 
@@ -101,7 +104,7 @@ def probability_of_improvement(x, y, seed: int = 0) -> Estimate:
     """
     a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if a.size == 0 or b.size == 0:
-        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+        return _NO_RUNS
     value = probability_greater(a, b)
     low, high = _with_ci((a, b), probability_greater, seed)
     return Estimate(float(value), low, high, int(min(a.size, b.size)))
@@ -122,7 +125,7 @@ def iqm_ratio(x, y, seed: int = 0) -> Estimate:
     """
     a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if a.size == 0 or b.size == 0:
-        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+        return _NO_RUNS
     denominator = float(_interquartile_mean(b))
     if denominator <= 0:
         raise ValueError(f"the IQM of the denominator is {denominator:g}; a ratio needs a positive one")
