@@ -92,6 +92,11 @@ def _auc(curve: dict[int, float], steps: list[int]) -> float:
     return float(trapezoid([curve[s] for s in steps], steps) / (steps[-1] - steps[0]))
 
 
+def _at(by_seed: dict[int, dict[int, float]], step: int) -> list[float]:
+    """The seeds' returns at ``step``, for the seeds that have reached it."""
+    return [by_seed[seed][step] for seed in sorted(by_seed) if step in by_seed[seed]]
+
+
 def _aucs(by_seed: dict[int, dict[int, float]], steps: list[int] | None = None) -> list[float]:
     """Each seed's area under the curve over ``steps`` (default: the furthest-reaching seed's),
     for the seeds that have all of them."""
@@ -105,9 +110,10 @@ def _paired_aucs(
     """Both variants' areas over the steps both have run, so an unfinished variant is compared
     with the other over the same stretch of training; a note says so where that is not both
     variants' whole curves."""
-    common = sorted(set(_complete(a)[0]) & set(_complete(b)[0]))
+    steps_a, steps_b = _complete(a)[0], _complete(b)[0]
+    common = sorted(set(steps_a) & set(steps_b))
     areas_a, areas_b = _aucs(a, common), _aucs(b, common)
-    if common and (common != _complete(a)[0] or common != _complete(b)[0] or len(areas_a) < len(a) or len(areas_b) < len(b)):
+    if common and (common != steps_a or common != steps_b or len(areas_a) < len(a) or len(areas_b) < len(b)):
         notes.append(
             f"`{names[0]}` against `{names[1]}`, AUC: compared over {_k(common[0])}-{_k(common[-1])}, the steps both "
             f"have run ({len(areas_a)} of {len(a)} and {len(areas_b)} of {len(b)} seeds)"
@@ -166,14 +172,11 @@ def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], 
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     notes = []
 
-    def at(by_seed, step):
-        return [by_seed[seed][step] for seed in sorted(by_seed) if step in by_seed[seed]]
-
     base = curves.get(baseline, {})
     for label, by_seed in sorted(curves.items(), key=lambda kv: (kv[0] != baseline, kv[0])):
         cells = [f"`{label}`", str(len(by_seed))]
         for step in at_steps:
-            values = at(by_seed, step)
+            values = _at(by_seed, step)
             cells.append(iqm(values, seed=step).text() if values else "–")
             if values and len(values) < len(by_seed):
                 notes.append(f"`{label}` at {_k(step)}: {len(values)} of {len(by_seed)} seeds have reached it")
@@ -186,7 +189,7 @@ def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], 
                 cells += ["–"] * (2 if at_steps else 1)
             else:
                 if at_steps:
-                    x, y = at(by_seed, at_steps[-1]), at(base, at_steps[-1])
+                    x, y = _at(by_seed, at_steps[-1]), _at(base, at_steps[-1])
                     cells.append(probability_of_improvement(x, y).text(2) if x and y else "–")
                 cells.append(probability_of_improvement(*_paired_aucs(by_seed, base, (label, baseline), notes)).text(2))
                 if set(by_seed) != set(base):
@@ -219,7 +222,7 @@ def _ratio_table(
         a, b = curves.get(top, {}), curves.get(bottom, {})
         cells = [f"`{top}` / `{bottom}`"]
         for step in at_steps:
-            cells.append(cell([a[s][step] for s in sorted(a) if step in a[s]], [b[s][step] for s in sorted(b) if step in b[s]], step))
+            cells.append(cell(_at(a, step), _at(b, step), step))
         cells.append(cell(*_paired_aucs(a, b, (top, bottom), notes), 0))
         lines.append("| " + " | ".join(cells) + " |")
     return lines, notes
