@@ -172,8 +172,8 @@ class AdaptiveSchedule(MaskSchedule):
     ``1 - probe`` and stays within ``[probe, 1 - probe]``, so both kinds of episode keep
     coming and the comparison never stops. After each episode, the returns of the two kinds
     over the same recent stretch of training are compared by Mann-Whitney's U
-    (:func:`masked_better`), and the verdict moves ``gate`` by at most one ``fade_steps``-th of
-    its range per env step until the next verdict:
+    (:func:`masked_better`), and the verdict moves ``gate`` by at most ``1 / fade_steps`` per env
+    step until the next verdict:
 
     * masked returns significantly higher (one-sided p < ``alpha``): hold, ``gate`` rises to
       ``1 - probe``;
@@ -200,7 +200,8 @@ class AdaptiveSchedule(MaskSchedule):
         max_episodes: the most episodes of each kind the test compares (the latest).
         min_episodes: episodes of each kind the test needs, at least 2.
         alpha: the test's significance level for "masked returns are higher".
-        fade_steps: env steps for ``gate`` to cross its whole range under a steady verdict.
+        fade_steps: env steps for ``gate`` to move by 1 under a steady verdict; it crosses
+            ``[probe, 1 - probe]`` in ``(1 - 2 * probe) * fade_steps`` steps.
 
     Change logs:
      * v0.3.0 - Initially added
