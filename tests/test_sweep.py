@@ -414,6 +414,32 @@ def test_ratio_names_the_labels_of_a_set_axis(tmp_path):
         report(sweep, ratios=["llm:none"])
 
 
+def test_panels_draw_each_group_beside_the_baseline(tmp_path, capsys):
+    """--panel A,B C,D: one panel per group, the baseline in each, a variant nowhere else."""
+    from camel_gym.sweep import report as report_module
+
+    specs = [(v, seed, 3) for v in ("none", "llm-linear", "llm-adaptive", "harmful-linear") for seed in (1, 2)]
+    sweep = fake_sweep(tmp_path / "sweep", specs)
+    drawn = []
+    real_plot = report_module._plot
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report_module, "_plot", lambda *a, **k: drawn.append(real_plot(*a, **k)))
+        summary = report_module.report(sweep, panels=["llm-linear,llm-adaptive", "harmful-linear"]).summary.read_text()
+        (panels,) = drawn
+        assert panels == [
+            ["none (n=2)", "llm-linear (n=2)", "llm-linear, inside the mask", "llm-adaptive (n=2)", "llm-adaptive, inside the mask"],
+            ["none (n=2)", "harmful-linear (n=2)", "harmful-linear, inside the mask"],
+        ]
+        report_module.report(sweep)
+        assert len(drawn[1]) == 1 and len(drawn[1][0]) == 7  # by default one panel: every variant, masked too
+    assert "--panel llm-linear,llm-adaptive harmful-linear" in summary  # the command that remakes it
+    assert (sweep / "report" / "curves_Hopper-v4.png").stat().st_size > 10_000
+    with pytest.raises(ValueError, match="--panel: 'llm' is not a variant of this report"):
+        report_module.report(sweep, panels=["llm,llm-linear"])
+    assert main(["report", str(sweep), "--panel", "llm-linear,,llm-adaptive"]) == 2
+    assert "expected variants joined by commas" in capsys.readouterr().err
+
+
 def test_iqm_ratio_resamples_both_groups():
     x, y = [90.0, 100.0, 110.0, 120.0, 400.0], [40.0, 50.0, 50.0, 60.0, 45.0]
     estimate = iqm_ratio(x, y)

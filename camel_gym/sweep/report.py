@@ -6,7 +6,8 @@ sweep's manifest, and written to ``SWEEP/report/``:
 - ``evals.csv``: one row per evaluation of every trial (env, variant, settings, seed, step,
   return mean and std, and the masked evaluation's return where the run made one);
 - ``curves_<env>.png``: per variant the mean evaluation return over seeds with a 95 %
-  bootstrap band, over the seeds that have run as far as the furthest one;
+  bootstrap band, over the seeds that have run as far as the furthest one (in one panel, or
+  one per group of variants asked for, each with the baseline);
 - ``summary.md``: per env a table at fixed steps and for the area under the curve (the mean
   return over evaluations): interquartile mean with a 95 % bootstrap interval and the
   probability of improvement over the baseline variant (``camel_gym.sweep.stats``), ratios of
@@ -124,38 +125,53 @@ def _paired_aucs(
 def _plot(
     env_id: str, curves: dict[str, dict[int, dict[int, float]]], path: Path,
     masked: dict[str, dict[int, dict[int, float]]] | None = None,
-) -> None:
+    panels: list[list[str]] | None = None, baseline: str = "none",
+) -> list[list[str]]:
+    """Draw one env's curves, in one panel or one per group of ``panels`` (the baseline in
+    each, a variant in the same colour in every panel), and return each panel's line labels."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
-    for label, by_seed in sorted(curves.items(), key=lambda kv: (kv[0] != "none", kv[0])):
-        steps, seeds = _complete(by_seed)
-        if not steps:
-            continue
-        estimates = [mean_with_ci([by_seed[seed][s] for seed in seeds], seed=s) for s in steps]
-        mean = [e.value for e in estimates]
-        line, = ax.plot(steps, mean, label=f"{label} (n={len(seeds)})")
-        low, high = np.array([e.low for e in estimates]), np.array([e.high for e in estimates])
-        # no band where it cannot be estimated (one seed, or all seeds equal)
-        ax.fill_between(steps, low, high, where=np.isfinite(low), color=line.get_color(), alpha=0.2, linewidth=0)
-        inside = (masked or {}).get(label)
-        if inside:  # the same actor inside the prior's mask: what it does with the prior's help
-            m_steps, m_seeds = _complete(inside)
-            if m_steps:
-                m_mean = [mean_with_ci([inside[seed][s] for seed in m_seeds], seed=s).value for s in m_steps]
-                ax.plot(m_steps, m_mean, linestyle="--", color=line.get_color(), alpha=0.8, label=f"{label}, inside the mask")
-    ax.set_title(f"{env_id}: evaluation return of the deterministic actor\n(solid: no mask; dashed: inside the prior's mask)"
-                 if masked else f"{env_id}: evaluation return (deterministic actor, no mask)", fontsize=10)
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel("mean return over eval episodes")
-    ax.grid(alpha=0.3)
-    ax.legend(title="mean over seeds, 95% bootstrap CI", fontsize=8, title_fontsize=8)
+    order = sorted(curves, key=lambda label: (label != baseline, label))
+    colours = {label: f"C{i % 10}" for i, label in enumerate(order)}
+    groups = [[baseline] * (baseline in curves) + [v for v in group if v != baseline] for group in panels] if panels else [order]
+    width = 6.4 if len(groups) == 1 else 4.4 * len(groups)
+    fig, axes = plt.subplots(1, len(groups), figsize=(width, 4.0), dpi=120, sharey=True, squeeze=False)
+    drawn = []
+    for ax, group in zip(axes[0], groups):
+        for label in group:
+            by_seed = curves.get(label, {})
+            steps, seeds = _complete(by_seed)
+            if not steps:
+                continue
+            estimates = [mean_with_ci([by_seed[seed][s] for seed in seeds], seed=s) for s in steps]
+            ax.plot(steps, [e.value for e in estimates], color=colours[label], label=f"{label} (n={len(seeds)})")
+            low, high = np.array([e.low for e in estimates]), np.array([e.high for e in estimates])
+            # no band where it cannot be estimated (one seed, or all seeds equal)
+            ax.fill_between(steps, low, high, where=np.isfinite(low), color=colours[label], alpha=0.2, linewidth=0)
+            inside = (masked or {}).get(label)
+            if inside:  # the same actor inside the prior's mask: what it does with the prior's help
+                m_steps, m_seeds = _complete(inside)
+                if m_steps:
+                    m_mean = [mean_with_ci([inside[seed][s] for seed in m_seeds], seed=s).value for s in m_steps]
+                    ax.plot(m_steps, m_mean, linestyle="--", color=colours[label], alpha=0.8, label=f"{label}, inside the mask")
+        ax.set_xlabel("environment steps")
+        ax.grid(alpha=0.3)
+        ax.legend(title="mean over seeds, 95% bootstrap CI", fontsize=7 if len(groups) > 1 else 8, title_fontsize=7 if len(groups) > 1 else 8)
+        drawn.append([line.get_label() for line in ax.get_lines()])
+    axes[0][0].set_ylabel("mean return over eval episodes")
+    title = (f"{env_id}: evaluation return of the deterministic actor\n(solid: no mask; dashed: inside the prior's mask)"
+             if masked else f"{env_id}: evaluation return (deterministic actor, no mask)")
+    if len(groups) == 1:
+        axes[0][0].set_title(title, fontsize=10)
+    else:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+    return drawn
 
 
 def _k(step: int) -> str:
@@ -240,6 +256,18 @@ def parse_ratio(text: str) -> tuple[str, str]:
     return top, bottom
 
 
+def parse_panel(text: str) -> list[str]:
+    """``A,B`` -> ``["A", "B"]``.
+
+    Raises:
+        ValueError: an empty name, e.g. ``A,,B`` or ``""``.
+    """
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise ValueError(f"--panel {text!r}: expected variants joined by commas, e.g. harmful-linear,harmful-adaptive")
+    return names
+
+
 def _manifest_of(sweep_dir: Path) -> dict[str, Any]:
     if not (sweep_dir / MANIFEST).is_file():
         raise FileNotFoundError(
@@ -293,6 +321,7 @@ def report(
     baseline_from: str | Path | None = None,
     variant_from: list[str] | None = None,
     ratios: list[str] | None = None,
+    panels: list[str] | None = None,
 ) -> ReportOutcome:
     """Write ``SWEEP/report/`` (``evals.csv``, a figure per env, ``summary.md``) and return where.
 
@@ -304,6 +333,8 @@ def report(
     ``llm`` trials are this experiment's ``llm-linear`` arm).
     ``ratios``: ``A:B`` pairs of variants; each env's summary gets IQM(A) / IQM(B) with 95 %
     intervals at the table's steps and for the AUC (goals such as "at least 0.9x `none`").
+    ``panels``: groups of variants, each ``A,B,...``; each env's figure gets one panel per group,
+    with the baseline in every panel (one panel of all variants by default).
 
     Raises:
         FileNotFoundError: ``sweep_dir`` (or another sweep named) holds no ``sweep.json``.
@@ -331,12 +362,14 @@ def report(
         raise ValueError(f"--baseline {baseline!r} is not a variant of this sweep; its variants: {', '.join(sorted(variants))}")
     pairs = [parse_ratio(text) for text in ratios or []]
     labels = {t["label"] for t in trials.values()}  # a variant with a --set axis has one label per value
-    unknown = sorted({name for pair in pairs for name in pair} - labels)
-    if unknown:
-        raise ValueError(
-            f"--ratio: {', '.join(map(repr, unknown))} {'is not a variant' if len(unknown) == 1 else 'are not variants'} "
-            f"of this report; its variants: {', '.join(map(repr, sorted(labels)))}"
-        )
+    groups = [parse_panel(text) for text in panels or []]
+    for option, names in (("--ratio", {n for pair in pairs for n in pair}), ("--panel", {n for g in groups for n in g})):
+        unknown = sorted(names - labels)
+        if unknown:
+            raise ValueError(
+                f"{option}: {', '.join(map(repr, unknown))} {'is not a variant' if len(unknown) == 1 else 'are not variants'} "
+                f"of this report; its variants: {', '.join(map(repr, sorted(labels)))}"
+            )
     outcome = ReportOutcome(out_dir=out_dir, csv=out_dir / "evals.csv")
     with outcome.csv.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=TIDY_COLUMNS)
@@ -349,6 +382,7 @@ def report(
         again = f"camel-gym report {sweep_dir}" + (f" --baseline-from {baseline_from}" if baseline_from is not None else "")
         again += "".join(f" --variant-from {text}" for text in variant_from or [])
         again += f" --ratio {' '.join(ratios)}" if ratios else ""
+        again += f" --panel {' '.join(panels)}" if panels else ""
         md += ["Made by:", "", "```bash", manifest["command"], again, "```", ""]
     for other, variant, name, _ in borrowed:
         what = f"`{name}` trials are the `{variant}` trials" if name != variant else f"`{name}` trials are those"
@@ -372,7 +406,7 @@ def report(
         md += [f"## {env_id}", ""]
         if curves:
             figure = out_dir / f"curves_{env_id}.png"
-            _plot(env_id, curves, figure, masked)
+            _plot(env_id, curves, figure, masked, groups or None, baseline)
             outcome.figures.append(figure)
             md += [f"![{env_id} learning curves]({figure.name})", ""]
             lines, notes = _table(curves, steps, baseline)
