@@ -414,30 +414,53 @@ def test_ratio_names_the_labels_of_a_set_axis(tmp_path):
         report(sweep, ratios=["llm:none"])
 
 
+def test_panel_layout_keeps_the_baseline_first_and_each_variant_one_colour():
+    from camel_gym.sweep.report import _panel_layout
+
+    labels = ["none", "a", "b", "c"]
+    groups, colours = _panel_layout(labels, [["b", "a"], ["none", "c", "c"]], "none")
+    assert groups == [["none", "b", "a"], ["none", "c"]]  # the baseline leads each panel, once; no name twice
+    assert len(set(colours.values())) == 4 and set(colours) == set(labels)
+    assert _panel_layout(labels, None, "none")[0] == [["none", "a", "b", "c"]]
+    assert _panel_layout(["a", "b"], [["a"], ["b"]], "none")[0] == [["a"], ["b"]]  # no baseline in the report
+    many = ["none", *(f"v{i:02d}" for i in range(15))]
+    colours = _panel_layout(many, None, "none")[1]
+    assert len(set(colours.values())) == 16  # past tab10's 10 hues none repeats, the baseline's least of all
+
+
 def test_panels_draw_each_group_beside_the_baseline(tmp_path, capsys):
-    """--panel A,B C,D: one panel per group, the baseline in each, a variant nowhere else."""
-    from camel_gym.sweep import report as report_module
+    """--panel A,B C: one panel per group; a variant in no group is named under the figure."""
+    import matplotlib.image
+
+    from camel_gym.sweep.report import report
 
     specs = [(v, seed, 3) for v in ("none", "llm-linear", "llm-adaptive", "harmful-linear") for seed in (1, 2)]
     sweep = fake_sweep(tmp_path / "sweep", specs)
-    drawn = []
-    real_plot = report_module._plot
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(report_module, "_plot", lambda *a, **k: drawn.append(real_plot(*a, **k)))
-        summary = report_module.report(sweep, panels=["llm-linear,llm-adaptive", "harmful-linear"]).summary.read_text()
-        (panels,) = drawn
-        assert panels == [
-            ["none (n=2)", "llm-linear (n=2)", "llm-linear, inside the mask", "llm-adaptive (n=2)", "llm-adaptive, inside the mask"],
-            ["none (n=2)", "harmful-linear (n=2)", "harmful-linear, inside the mask"],
-        ]
-        report_module.report(sweep)
-        assert len(drawn[1]) == 1 and len(drawn[1][0]) == 7  # by default one panel: every variant, masked too
+    figure = sweep / "report" / "curves_Hopper-v4.png"
+    summary = report(sweep).summary.read_text()
+    alone = matplotlib.image.imread(figure).shape[1]
+    assert "Not in the figure" not in summary
+    summary = report(sweep, panels=["llm-linear,llm-adaptive", "harmful-linear"]).summary.read_text()
+    assert matplotlib.image.imread(figure).shape[1] > 1.2 * alone  # two panels side by side
     assert "--panel llm-linear,llm-adaptive harmful-linear" in summary  # the command that remakes it
-    assert (sweep / "report" / "curves_Hopper-v4.png").stat().st_size > 10_000
+    assert "Not in the figure" not in summary
+    summary = report(sweep, panels=["llm-linear,llm-adaptive"]).summary.read_text()
+    assert "Not in the figure (in no `--panel` group): `harmful-linear`." in summary
     with pytest.raises(ValueError, match="--panel: 'llm' is not a variant of this report"):
-        report_module.report(sweep, panels=["llm,llm-linear"])
+        report(sweep, panels=["llm,llm-linear"])
     assert main(["report", str(sweep), "--panel", "llm-linear,,llm-adaptive"]) == 2
-    assert "expected variants joined by commas" in capsys.readouterr().err
+    assert "an empty variant name" in capsys.readouterr().err
+
+
+def test_made_by_quotes_labels_with_spaces(tmp_path):
+    from camel_gym.sweep.report import report
+
+    sweep = fake_sweep(tmp_path / "sweep", [("none", 1, 3), ("llm", 1, 3)])
+    manifest = json.loads((sweep / "sweep.json").read_text())
+    manifest["trials"]["Hopper-v4__llm__seed1"]["label"] = "llm bias=0.1"
+    (sweep / "sweep.json").write_text(json.dumps(manifest))
+    summary = report(sweep, ratios=["llm bias=0.1:none"], panels=["llm bias=0.1"]).summary.read_text()
+    assert "--ratio 'llm bias=0.1:none' --panel 'llm bias=0.1'" in summary
 
 
 def test_iqm_ratio_resamples_both_groups():

@@ -73,7 +73,7 @@ class Report:
     ratio: Annotated[list[str], _hint("none")] = field(default_factory=list)
     """IQM(A) / IQM(B) tables with 95% intervals, as A:B pairs of variants, e.g. harmful-adaptive:none llm-adaptive:llm-linear"""
     panel: Annotated[list[str], _hint("one panel of all variants")] = field(default_factory=list)
-    """the figure's panels, each a group of variants joined by commas, with the baseline in every panel, e.g. llm-linear,llm-adaptive harmful-linear,harmful-adaptive"""
+    """the figure's panels, each a group of variants joined by commas, with the baseline in every panel, e.g. llm-linear,llm-adaptive harmful-linear,harmful-adaptive (a variant in no group is left out of the figure; summary.md names it)"""
 
 
 def sweep_command(args: Sweep) -> str:

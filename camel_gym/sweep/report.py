@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,30 +123,46 @@ def _paired_aucs(
     return areas_a, areas_b
 
 
+def _panel_layout(labels: list[str], panels: list[list[str]] | None, baseline: str) -> tuple[list[list[str]], dict[str, Any]]:
+    """The figure's groups of variants (the baseline first in each, every name once) and one
+    colour per variant, the same in every panel and env and never the baseline's for another.
+
+    >>> _panel_layout(["b", "none", "a"], [["a", "none", "a"], ["b"]], "none")[0]
+    [['none', 'a'], ['none', 'b']]
+    """
+    import matplotlib
+
+    order = sorted(labels, key=lambda label: (label != baseline, label))
+    # tab10 as matplotlib's default cycle has it; more variants than that need tab20's 20 hues
+    palette = matplotlib.colormaps["tab10" if len(order) <= 10 else "tab20"].colors
+    colours = {label: palette[i % len(palette)] for i, label in enumerate(order)}
+    if not panels:
+        return [order], colours
+    lead = [baseline] if baseline in labels else []
+    return [lead + [v for v in dict.fromkeys(group) if v != baseline] for group in panels], colours
+
+
 def _plot(
-    env_id: str, curves: dict[str, dict[int, dict[int, float]]], path: Path,
+    env_id: str, curves: dict[str, dict[int, dict[int, float]]], path: Path, layout: tuple[list[list[str]], dict[str, Any]],
     masked: dict[str, dict[int, dict[int, float]]] | None = None,
-    panels: list[list[str]] | None = None, baseline: str = "none",
-) -> list[list[str]]:
-    """Draw one env's curves, in one panel or one per group of ``panels`` (the baseline in
-    each, a variant in the same colour in every panel), and return each panel's line labels."""
+) -> None:
+    """Draw one env's curves, one panel per group of ``layout`` (:func:`_panel_layout`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    order = sorted(curves, key=lambda label: (label != baseline, label))
-    colours = {label: f"C{i % 10}" for i, label in enumerate(order)}
-    groups = [[baseline] * (baseline in curves) + [v for v in group if v != baseline] for group in panels] if panels else [order]
-    width = 6.4 if len(groups) == 1 else 4.4 * len(groups)
-    fig, axes = plt.subplots(1, len(groups), figsize=(width, 4.0), dpi=120, sharey=True, squeeze=False)
-    drawn = []
+    groups, colours = layout
+    several = len(groups) > 1
+    panel_width, alone_width, legend_size = 4.4, 6.4, 7 if several else 8
+    fig, axes = plt.subplots(1, len(groups), figsize=(panel_width * len(groups) if several else alone_width, 4.0),
+                             dpi=120, sharey=True, squeeze=False)
     for ax, group in zip(axes[0], groups):
         for label in group:
-            by_seed = curves.get(label, {})
-            steps, seeds = _complete(by_seed)
+            steps, seeds = _complete(curves.get(label, {}))
             if not steps:
                 continue
+            by_seed = curves[label]
             estimates = [mean_with_ci([by_seed[seed][s] for seed in seeds], seed=s) for s in steps]
             ax.plot(steps, [e.value for e in estimates], color=colours[label], label=f"{label} (n={len(seeds)})")
             low, high = np.array([e.low for e in estimates]), np.array([e.high for e in estimates])
@@ -157,21 +174,21 @@ def _plot(
                 if m_steps:
                     m_mean = [mean_with_ci([inside[seed][s] for seed in m_seeds], seed=s).value for s in m_steps]
                     ax.plot(m_steps, m_mean, linestyle="--", color=colours[label], alpha=0.8, label=f"{label}, inside the mask")
+        if several:
+            ax.set_title(", ".join(group), fontsize=8)
         ax.set_xlabel("environment steps")
         ax.grid(alpha=0.3)
-        ax.legend(title="mean over seeds, 95% bootstrap CI", fontsize=7 if len(groups) > 1 else 8, title_fontsize=7 if len(groups) > 1 else 8)
-        drawn.append([line.get_label() for line in ax.get_lines()])
+        if ax.get_lines():
+            ax.legend(title="mean over seeds, 95% bootstrap CI", fontsize=legend_size, title_fontsize=legend_size)
+        else:
+            ax.text(0.5, 0.5, "no evaluations yet", transform=ax.transAxes, ha="center", va="center", color="grey")
     axes[0][0].set_ylabel("mean return over eval episodes")
     title = (f"{env_id}: evaluation return of the deterministic actor\n(solid: no mask; dashed: inside the prior's mask)"
              if masked else f"{env_id}: evaluation return (deterministic actor, no mask)")
-    if len(groups) == 1:
-        axes[0][0].set_title(title, fontsize=10)
-    else:
-        fig.suptitle(title, fontsize=10)
+    (fig.suptitle if several else axes[0][0].set_title)(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
-    return drawn
 
 
 def _k(step: int) -> str:
@@ -264,7 +281,8 @@ def parse_panel(text: str) -> list[str]:
     """
     names = [name.strip() for name in text.split(",")]
     if not all(names):
-        raise ValueError(f"--panel {text!r}: expected variants joined by commas, e.g. harmful-linear,harmful-adaptive")
+        raise ValueError(f"--panel {text!r}: an empty variant name (a doubled, leading or trailing comma); "
+                         "expected variants joined by commas, e.g. harmful-linear,harmful-adaptive")
     return names
 
 
@@ -370,6 +388,7 @@ def report(
                 f"{option}: {', '.join(map(repr, unknown))} {'is not a variant' if len(unknown) == 1 else 'are not variants'} "
                 f"of this report; its variants: {', '.join(map(repr, sorted(labels)))}"
             )
+    layout = _panel_layout(sorted(labels), groups, baseline)
     outcome = ReportOutcome(out_dir=out_dir, csv=out_dir / "evals.csv")
     with outcome.csv.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=TIDY_COLUMNS)
@@ -381,8 +400,9 @@ def report(
     if manifest.get("command"):
         again = f"camel-gym report {sweep_dir}" + (f" --baseline-from {baseline_from}" if baseline_from is not None else "")
         again += "".join(f" --variant-from {text}" for text in variant_from or [])
-        again += f" --ratio {' '.join(ratios)}" if ratios else ""
-        again += f" --panel {' '.join(panels)}" if panels else ""
+        # quoted: a label of a --set axis has a space (`llm bias=0.1`)
+        again += f" --ratio {' '.join(map(shlex.quote, ratios))}" if ratios else ""
+        again += f" --panel {' '.join(map(shlex.quote, panels))}" if panels else ""
         md += ["Made by:", "", "```bash", manifest["command"], again, "```", ""]
     for other, variant, name, _ in borrowed:
         what = f"`{name}` trials are the `{variant}` trials" if name != variant else f"`{name}` trials are those"
@@ -406,9 +426,12 @@ def report(
         md += [f"## {env_id}", ""]
         if curves:
             figure = out_dir / f"curves_{env_id}.png"
-            _plot(env_id, curves, figure, masked, groups or None, baseline)
+            _plot(env_id, curves, figure, layout, masked)
             outcome.figures.append(figure)
             md += [f"![{env_id} learning curves]({figure.name})", ""]
+            left_out = sorted(set(curves) - {v for group in layout[0] for v in group})
+            if left_out:
+                md += [f"Not in the figure (in no `--panel` group): {', '.join(f'`{v}`' for v in left_out)}.", ""]
             lines, notes = _table(curves, steps, baseline)
             md += lines + [""]
             md += [f"- Unequal seeds: {n}" for n in notes] + ([""] if notes else [])

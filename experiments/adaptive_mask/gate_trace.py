@@ -13,6 +13,7 @@ and the unmasked evaluation there.
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,9 @@ def main() -> int:
         print(f"no runs under {args.trials_dir} (expected TRIAL/RUN_DIR/eval.csv)", file=sys.stderr)
         return 1
     shown = lambda v: "-" if v is None or not np.isfinite(v) else f"{v:.0f}"
+    print(f"# python experiments/adaptive_mask/gate_trace.py {' '.join(sys.argv[1:])}")
+    running = [r.parent.name for r in runs if not (r / "summary.json").is_file()]
+    print(f"# run {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}" + (f"; still running: {', '.join(running)}" if running else ""))
     for run in runs:
         gate, verdict, probability, masked, unmasked = scalars(run, *TAGS)
         if not gate:
@@ -42,8 +46,12 @@ def main() -> int:
         floor = next((s for s in steps if gate[s] <= args.floor + 1e-6), None)
         after = [s for s in steps if floor is not None and s > floor]
         peak = max(after, key=gate.get) if after else None
-        reached = f"gate at its floor first at step {floor}" if floor is not None else "gate never at its floor"
-        print(f"{run.parent.name}: {reached}" + (f"; highest after that {gate[peak]:.2f} at step {peak}" if peak is not None else ""))
+        if floor is None:
+            print(f"{run.parent.name}: gate never at its floor")
+        elif peak is None or gate[peak] <= args.floor + 1e-6:
+            print(f"{run.parent.name}: gate at its floor first at step {floor}, and there to the end")
+        else:
+            print(f"{run.parent.name}: gate at its floor first at step {floor}; highest after that {gate[peak]:.2f} at step {peak}")
         print("steps | gate min-max | hold / undecided / fade | max mask probability | compared masked / unmasked return | unmasked eval")
         evals = {row.global_step: row for row in records.read_eval_csv(run)}
         for start in range(0, steps[-1] + 1, args.window):
