@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from camel_gym import records
-from q_filter_pilot import scalars  # this folder's TensorBoard reader
+from q_filter_pilot import run_dirs, scalars  # this folder's readers
 
 TAGS = ("charts/mask_gate", "charts/mask_verdict", "charts/mask_probability", "charts/mask_masked_return", "charts/mask_unmasked_return")
 
@@ -30,10 +30,7 @@ def main() -> int:
     parser.add_argument("--window", type=int, default=20_000, help="steps per row")
     parser.add_argument("--floor", type=float, default=0.1, help="the gate's floor (td3_camel.py --mask-probe)")
     args = parser.parse_args()
-    runs = sorted(p.parent for p in args.trials_dir.glob("*/*/eval.csv"))
-    if not runs:
-        print(f"no runs under {args.trials_dir} (expected TRIAL/RUN_DIR/eval.csv)", file=sys.stderr)
-        return 1
+    runs = run_dirs(args.trials_dir)
     shown = lambda v: "-" if v is None or not np.isfinite(v) else f"{v:.0f}"
     print(f"# python experiments/adaptive_mask/gate_trace.py {' '.join(sys.argv[1:])}")
     running = [r.parent.name for r in runs if not (r / "summary.json").is_file()]

@@ -29,16 +29,21 @@ def scalars(run_dir: Path, *tags: str) -> list[dict[int, float]]:
     return [{e.step: e.value for e in acc.Scalars(tag)} if tag in acc.Tags()["scalars"] else {} for tag in tags]
 
 
+def run_dirs(folder: Path) -> list[Path]:
+    """The run folders under ``folder`` (NAME/RUN_DIR/eval.csv), sorted; exits with a message if none."""
+    runs = sorted(p.parent for p in folder.glob("*/*/eval.csv"))
+    if not runs:
+        sys.exit(f"no runs under {folder} (expected NAME/RUN_DIR/eval.csv)")
+    return runs
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pilot_dir", type=Path, help="a folder of run folders, one per prior (NAME/RUN_DIR/)")
     parser.add_argument("--window", type=int, default=10_000, help="steps per row")
     parser.add_argument("--until", type=int, default=90_000, help="the last step tabulated")
     args = parser.parse_args()
-    runs = sorted(p.parent for p in args.pilot_dir.glob("*/*/eval.csv"))
-    if not runs:
-        print(f"no runs under {args.pilot_dir} (expected NAME/RUN_DIR/eval.csv)", file=sys.stderr)
-        return 1
+    runs = run_dirs(args.pilot_dir)
     print("prior | steps | Q-filter share | Q gap | critic gate | unmasked eval | masked eval")
     for run in runs:
         share, gap = scalars(run, "charts/q_filter_share", "charts/q_filter_gap")
