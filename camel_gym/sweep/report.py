@@ -125,7 +125,7 @@ def _paired_aucs(
 
 def _panel_layout(labels: list[str], panels: list[list[str]] | None, baseline: str) -> tuple[list[list[str]], dict[str, Any]]:
     """The figure's groups of variants (the baseline first in each, every name once) and one
-    colour per variant, the same in every panel and env and never the baseline's for another.
+    colour per variant, the same in every panel and env, distinct for up to 20 variants.
 
     >>> _panel_layout(["b", "none", "a"], [["a", "none", "a"], ["b"]], "none")[0]
     [['none', 'a'], ['none', 'b']]
