@@ -13,13 +13,12 @@ and the unmasked evaluation there.
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from camel_gym import records
-from q_filter_pilot import run_dirs, scalars  # this folder's readers
+from q_filter_pilot import print_header, run_dirs, scalars  # this folder's readers
 
 TAGS = ("charts/mask_gate", "charts/mask_verdict", "charts/mask_probability", "charts/mask_masked_return", "charts/mask_unmasked_return")
 
@@ -32,9 +31,7 @@ def main() -> int:
     args = parser.parse_args()
     runs = run_dirs(args.trials_dir)
     shown = lambda v: "-" if v is None or not np.isfinite(v) else f"{v:.0f}"
-    print(f"# python experiments/adaptive_mask/gate_trace.py {' '.join(sys.argv[1:])}")
-    running = [r.parent.name for r in runs if not (r / "summary.json").is_file()]
-    print(f"# run {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}" + (f"; still running: {', '.join(running)}" if running else ""))
+    print_header("gate_trace.py", runs)
     for run in runs:
         gate, verdict, probability, masked, unmasked = scalars(run, *TAGS)
         if not gate:
