@@ -31,7 +31,7 @@ def main() -> int:
     args = parser.parse_args()
     runs = run_dirs(args.trials_dir)
     shown = lambda v: "-" if v is None or not np.isfinite(v) else f"{v:.0f}"
-    print_header("gate_trace.py", runs)
+    print_header(runs)
     for run in runs:
         gate, verdict, probability, masked, unmasked = scalars(run, *TAGS)
         if not gate:

@@ -13,6 +13,7 @@ evaluation at the window's end.
 """
 
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -38,9 +39,9 @@ def run_dirs(folder: Path) -> list[Path]:
     return runs
 
 
-def print_header(script: str, runs: list[Path]) -> None:
+def print_header(runs: list[Path]) -> None:
     """Print the command that made this output and when, naming runs without a summary.json (running, or stopped early)."""
-    print(f"# python experiments/adaptive_mask/{script} {' '.join(sys.argv[1:])}")
+    print(f"# python experiments/adaptive_mask/{Path(sys.argv[0]).name} {shlex.join(sys.argv[1:])}")
     running = [r.parent.name for r in runs if not (r / "summary.json").is_file()]
     print(f"# run {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}" + (f"; not finished: {', '.join(running)}" if running else ""))
 
@@ -52,7 +53,7 @@ def main() -> int:
     parser.add_argument("--until", type=int, default=90_000, help="the last step tabulated")
     args = parser.parse_args()
     runs = run_dirs(args.pilot_dir)
-    print_header("q_filter_pilot.py", runs)
+    print_header(runs)
     print("prior | steps | Q-filter share | Q gap | critic gate | unmasked eval | masked eval")
     for run in runs:
         share, gap = scalars(run, "charts/q_filter_share", "charts/q_filter_gap")

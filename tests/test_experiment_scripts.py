@@ -1,0 +1,72 @@
+"""The experiment scripts that read committed results with the report's own helpers."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+TD3_REFERENCE = ROOT / "experiments" / "paper_grid" / "td3_reference.py"
+
+
+@pytest.fixture
+def paper_curves(tmp_path: Path) -> Path:
+    """A learning_curves folder as sfujim/TD3 lays it out: 10 seeds per env, 201 evaluations each,
+    every 5000 steps. Seed k scores 100 (k + 1) at 100k and 1000 (k + 1) at 300k, so the IQMs are known."""
+    folder = tmp_path / "learning_curves"
+    for sub, name in [("Hopper", "Hopper-v1"), ("Walker", "Walker2d-v1"), ("Ant", "Ant-v1")]:
+        (folder / sub).mkdir(parents=True)
+        for seed in range(10):
+            curve = np.linspace(0.0, 1000.0 * (seed + 1) / 60 * 200, 201)  # 1000 (seed + 1) at index 60
+            curve[20] = 100.0 * (seed + 1)
+            np.save(folder / sub / f"TD3_{name}_{seed}.npy", curve)
+    return folder
+
+
+def run_reference(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(TD3_REFERENCE), *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def summary_row(env_id: str, variant: str) -> list[str]:
+    """The IQM cells (100k, 200k, 300k, AUC) of one variant in the committed paper-grid report."""
+    text = (ROOT / "experiments" / "paper_grid" / "report" / "summary.md").read_text()
+    section = text.split(f"## {env_id}\n", 1)[1].split("\n## ", 1)[0]
+    row = next(line for line in section.splitlines() if line.startswith(f"| `{variant}` | "))
+    return [cell.strip() for cell in row.strip("|").split("|")][2:6]
+
+
+def test_td3_reference_reads_the_paper_curves_at_the_grids_steps(paper_curves):
+    result = run_reference(str(paper_curves))
+    assert result.returncode == 0, result.stderr
+    hopper = next(line for line in result.stdout.splitlines() if line.startswith("Hopper-v4 | TD3 paper (Hopper-v1) | 10 |"))
+    at_100k, _, at_300k = (float(cell.split()[0]) for cell in hopper.split(" | ")[3:6])
+    assert at_100k == pytest.approx(stats.trim_mean(100.0 * np.arange(1, 11), 0.25), abs=0.5)
+    assert at_300k == pytest.approx(stats.trim_mean(1000.0 * np.arange(1, 11), 0.25), abs=0.5)
+
+
+def test_td3_reference_computes_the_grids_rows_as_the_report_does(paper_curves):
+    # the script borrows the report's private readers and estimators; if they drift apart, this fails
+    result = run_reference(str(paper_curves))
+    assert result.returncode == 0, result.stderr
+    for env_id in ("Hopper-v4", "Ant-v4"):
+        for variant in ("none", "llm"):
+            line = next(line for line in result.stdout.splitlines() if line.startswith(f"{env_id} | grid `{variant}` | 5 |"))
+            assert line.split(" | ")[3:7] == summary_row(env_id, variant)
+        chance = next(line for line in result.stdout.splitlines() if line.startswith(f"{env_id} | P(`none` > paper)"))
+        assert all(re.fullmatch(r"\d\.\d\d \[\d\.\d\d, \d\.\d\d\]", cell) for cell in chance.split(" | ")[3:7])
+
+
+def test_td3_reference_says_what_is_wrong_with_its_inputs(paper_curves, tmp_path):
+    result = run_reference(str(tmp_path / "nowhere"))
+    assert result.returncode != 0 and "pass the learning_curves folder of a github.com/sfujim/TD3 checkout" in result.stderr
+    result = run_reference(str(paper_curves), "--sweep-dir", str(tmp_path))
+    assert result.returncode != 0 and "is not a sweep directory" in result.stderr
+    np.save(paper_curves / "Hopper" / "TD3_Hopper-v1_0.npy", np.zeros(50))
+    result = run_reference(str(paper_curves))
+    assert result.returncode != 0 and "expected 201 evaluations" in result.stderr
