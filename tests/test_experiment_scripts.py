@@ -70,3 +70,29 @@ def test_td3_reference_says_what_is_wrong_with_its_inputs(paper_curves, tmp_path
     np.save(paper_curves / "Hopper" / "TD3_Hopper-v1_0.npy", np.zeros(50))
     result = run_reference(str(paper_curves))
     assert result.returncode != 0 and "expected 201 evaluations" in result.stderr
+
+
+def write_returns(run_dir: Path, returns: list[tuple[int, float]]) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(run_dir)) as writer:
+        for step, value in returns:
+            writer.add_scalar("charts/episodic_return", value, step)
+
+
+def test_cleanrl_check_averages_training_episodes_per_window(tmp_path):
+    cleanrl_run = tmp_path / "runs" / "Walker2d-v4__td3_continuous_action__1__0"
+    write_returns(cleanrl_run, [(5_000, 10.0), (15_000, 30.0), (25_000, 100.0)])
+    grid_run = tmp_path / "sweep" / "trials" / "Walker2d-v4__none__seed1" / "run"
+    write_returns(grid_run, [(19_999, 7.0), (20_000, 50.0), (39_999, 70.0)])
+    (grid_run / "eval.csv").write_text("global_step,return_mean\n")  # a run folder, unfinished: no summary.json
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "paper_grid" / "cleanrl_check.py"), str(cleanrl_run),
+         "--env-id", "Walker2d-v4", "--sweep-dir", str(tmp_path / "sweep"), "--until", "60000"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split(" | ") for line in result.stdout.splitlines() if not line.startswith("#")]
+    assert rows[0] == ["run", "20k", "40k", "60k"]
+    assert rows[1] == ["CleanRL Walker2d-v4__td3_continuous_action__1__0", "20", "100", "-"]
+    assert rows[2] == ["grid Walker2d-v4__none__seed1 (not finished)", "7", "60", "-"]
