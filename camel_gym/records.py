@@ -39,6 +39,8 @@ import io
 import json
 import math
 import os
+import shlex
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -76,7 +78,9 @@ __all__ = [
     "TrainingEvalRow",
     "TrainingSummary",
     "append_eval_row",
+    "command_header",
     "read_eval_csv",
+    "read_scalars",
     "read_run_args",
     "read_summary",
     "write_eval_csv",
@@ -95,6 +99,20 @@ def timestamp(seconds: float | None = None) -> str:
         True
     """
     return time.strftime(TIMESTAMP_FORMAT, time.localtime(seconds))
+
+
+def command_header(note: str = "", *, argv: list[str] | None = None, now: float | None = None) -> str:
+    """Two comment lines that say which command printed a text output and when (UTC), for the top
+    of the tables the experiment scripts print: paste the first line to make the file again.
+
+    Example:
+        >>> print(command_header("unmasked eval", argv=["experiments/x/trace.py", "trials dir"], now=0))
+        # python experiments/x/trace.py 'trials dir'
+        # run 1970-01-01T00:00Z; unmasked eval
+    """
+    argv = sys.argv if argv is None else argv
+    when = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime(now))
+    return f"# python {shlex.join(argv)}\n# run {when}" + (f"; {note}" if note else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,6 +595,30 @@ def read_eval_csv(run_dir: str | Path) -> list[TrainingEvalRow]:
             raise RecordError(f"{path}, line {line}: not a number ({exc})") from None
         out.append(TrainingEvalRow.from_dict(values, where=f"{path}, line {line}"))
     return out
+
+
+def read_scalars(run_dir: str | Path, *tags: str) -> list[dict[int, float]]:
+    """step -> value of each of ``tags`` in a run's TensorBoard events, as TensorBoard shows them
+    (after a resume, the values logged past the checkpoint are dropped); ``{}`` for a tag the run
+    never logged. The events are read once, whatever the number of tags.
+
+    Needs the ``tensorboard`` package (``pip install "camel-gym[scripts]"``). ``tests/test_records.py``
+    writes events and reads them back.
+
+    Raises:
+        FileNotFoundError: ``run_dir`` is not a folder.
+        ModuleNotFoundError: tensorboard is not installed; the message says how to install it.
+    """
+    if not Path(run_dir).is_dir():
+        raise FileNotFoundError(f"{run_dir}: no such run folder")
+    try:
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError('reading TensorBoard events needs tensorboard: pip install "camel-gym[scripts]"') from None
+    events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})  # 0: keep every value, not a sample
+    events.Reload()
+    logged = set(events.Tags()["scalars"])
+    return [{e.step: e.value for e in events.Scalars(tag)} if tag in logged else {} for tag in tags]
 
 
 def write_eval_csv(run_dir: str | Path, rows: list[TrainingEvalRow]) -> None:

@@ -51,7 +51,7 @@ def test_td3_reference_reads_the_paper_curves_at_the_grids_steps(paper_curves):
 
 
 def test_td3_reference_computes_the_grids_rows_as_the_report_does(paper_curves):
-    # the script borrows the report's private readers and estimators; if they drift apart, this fails
+    # the script reads the grid through the report's public readers; if they drift from the report, this fails
     result = run_reference(str(paper_curves))
     assert result.returncode == 0, result.stderr
     for env_id in ("Hopper-v4", "Ant-v4"):
@@ -96,3 +96,19 @@ def test_cleanrl_check_averages_training_episodes_per_window(tmp_path):
     assert rows[0] == ["run", "20k", "40k", "60k"]
     assert rows[1] == ["CleanRL Walker2d-v4__td3_continuous_action__1__0", "20", "100", "-"]
     assert rows[2] == ["grid Walker2d-v4__none__seed1 (not finished)", "7", "60", "-"]
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "output"),
+    [
+        ("gate_trace.py", ["experiments/adaptive_mask/trials"], "gate_trace.txt"),
+        ("q_filter_pilot.py", ["experiments/adaptive_mask/trials", "--window", "20000", "--until", "200000"], "q_filter_trials.txt"),
+    ],
+)
+def test_adaptive_mask_traces_are_what_the_committed_trials_give(script, args, output):
+    # the traces the README quotes, made again from the trials' TensorBoard events (all finished)
+    folder = "experiments/adaptive_mask"
+    result = subprocess.run([sys.executable, f"{folder}/{script}", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    body = lambda text: [line for line in text.splitlines() if not line.startswith("# run ")]
+    assert body(result.stdout) == body((ROOT / folder / output).read_text())

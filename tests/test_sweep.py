@@ -337,6 +337,25 @@ def test_report_shows_the_masked_evaluation_beside_the_unmasked_one(tmp_path):
     assert masked_row.startswith("| `llm` | 2 | 1002 [") and "P(>" not in masked_table
 
 
+def test_read_curves_gives_the_numbers_of_the_report(tmp_path):
+    from camel_gym.sweep import stats
+    from camel_gym.sweep.report import areas_under_curve, read_curves, report, returns_at
+
+    sweep = fake_sweep(tmp_path / "sweep", [("none", 1, 3), ("none", 2, 3), ("llm", 1, 3), ("llm", 2, 1)])
+    curves = read_curves(sweep)
+    assert curves["Hopper-v4"]["llm"] == {1: {100_000: 151.0, 200_000: 251.0, 300_000: 351.0}, 2: {100_000: 152.0}}
+    assert read_curves(sweep, "masked_return_mean")["Hopper-v4"]["llm"][2] == {100_000: 1002.0}
+    assert "none" not in read_curves(sweep, "masked_return_mean")["Hopper-v4"]
+    none = curves["Hopper-v4"]["none"]
+    (row,) = [line for line in report(sweep).summary.read_text().splitlines() if line.startswith("| `none` |")]
+    assert row.split(" | ")[2:4] == [stats.iqm(returns_at(none, s), seed=s).text() for s in (100_000, 200_000)]
+    assert row.split(" | ")[5] == stats.iqm(areas_under_curve(none)).text()
+    with pytest.raises(ValueError, match="expected 'return_mean'"):
+        read_curves(sweep, "return_std")
+    with pytest.raises(FileNotFoundError, match="is not a sweep directory"):
+        read_curves(tmp_path)
+
+
 def test_report_borrows_a_variant_of_another_sweep_under_a_new_name(tmp_path):
     from camel_gym.sweep.report import report
 

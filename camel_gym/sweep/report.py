@@ -32,7 +32,7 @@ from camel_gym.records import read_eval_csv, write_atomic
 from camel_gym.sweep.run import MANIFEST, trial_finished, trial_run_dir
 from camel_gym.sweep.stats import iqm, iqm_ratio, mean_with_ci, probability_of_improvement
 
-__all__ = ["ReportOutcome", "report"]
+__all__ = ["ReportOutcome", "areas_under_curve", "read_curves", "report", "returns_at"]
 
 TIDY_COLUMNS = ["env_id", "variant", "settings", "label", "seed", "step", "return_mean", "return_std", "masked_return_mean", "trial"]
 
@@ -94,14 +94,49 @@ def _auc(curve: dict[int, float], steps: list[int]) -> float:
     return float(trapezoid([curve[s] for s in steps], steps) / (steps[-1] - steps[0]))
 
 
-def _at(by_seed: dict[int, dict[int, float]], step: int) -> list[float]:
-    """The seeds' returns at ``step``, for the seeds that have reached it."""
+def read_curves(sweep_dir: str | Path, column: str = "return_mean") -> dict[str, dict[str, dict[int, dict[int, float]]]]:
+    """env id -> variant label -> seed -> step -> evaluation return of every trial of a sweep, read
+    as the report reads them: for your own estimators, or to set other runs beside the sweep's.
+
+    ``column`` is ``return_mean`` (the unmasked evaluation) or ``masked_return_mean`` (inside
+    the mask, where the run made one). Trials still running give the evaluations they have.
+    With :func:`returns_at` and :func:`areas_under_curve` and ``camel_gym.sweep.stats`` this
+    gives the report's numbers (``iqm(returns_at(curve, step), seed=step)`` at a step,
+    ``iqm(areas_under_curve(curve))`` for the AUC)::
+
+        curves = read_curves("experiments/paper_grid")
+        hopper_llm = curves["Hopper-v4"]["llm"]
+        print(stats.iqm(returns_at(hopper_llm, 300_000), seed=300_000).text())
+
+    Raises:
+        FileNotFoundError: ``sweep_dir`` holds no ``sweep.json``.
+        ValueError: ``column`` is not one of the two above.
+    """
+    if column not in ("return_mean", "masked_return_mean"):
+        raise ValueError(f"column {column!r}: expected 'return_mean' (unmasked evaluation) or 'masked_return_mean'")
+    sweep_dir = Path(sweep_dir)
+    rows, _ = _collect(sweep_dir, _manifest_of(sweep_dir))
+    return {env_id: dict(_curves([r for r in rows if r["env_id"] == env_id], column)) for env_id in sorted({r["env_id"] for r in rows})}
+
+
+def returns_at(by_seed: dict[int, dict[int, float]], step: int) -> list[float]:
+    """The seeds' returns at ``step``, for the seeds that have reached it (in seed order).
+
+    Example:
+        >>> returns_at({1: {10_000: 50.0, 20_000: 80.0}, 2: {10_000: 70.0}}, 20_000)
+        [80.0]
+    """
     return [by_seed[seed][step] for seed in sorted(by_seed) if step in by_seed[seed]]
 
 
-def _aucs(by_seed: dict[int, dict[int, float]], steps: list[int] | None = None) -> list[float]:
+def areas_under_curve(by_seed: dict[int, dict[int, float]], steps: list[int] | None = None) -> list[float]:
     """Each seed's area under the curve over ``steps`` (default: the furthest-reaching seed's),
-    for the seeds that have all of them."""
+    for the seeds that have all of them, per step of training: the mean return over training.
+
+    Example:
+        >>> areas_under_curve({1: {0: 0.0, 10_000: 100.0, 20_000: 100.0}, 2: {0: 0.0, 10_000: 40.0}})
+        [75.0]
+    """
     steps = _complete(by_seed)[0] if steps is None else steps
     return [_auc(curve, steps) for _, curve in sorted(by_seed.items()) if steps and set(steps) <= set(curve)]
 
@@ -114,7 +149,7 @@ def _paired_aucs(
     variants' whole curves."""
     steps_a, steps_b = _complete(a)[0], _complete(b)[0]
     common = sorted(set(steps_a) & set(steps_b))
-    areas_a, areas_b = _aucs(a, common), _aucs(b, common)
+    areas_a, areas_b = areas_under_curve(a, common), areas_under_curve(b, common)
     if common and (common != steps_a or common != steps_b or len(areas_a) < len(a) or len(areas_b) < len(b)):
         notes.append(
             f"`{names[0]}` against `{names[1]}`, AUC: compared over {_k(common[0])}-{_k(common[-1])}, the steps both "
@@ -209,11 +244,11 @@ def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], 
     for label, by_seed in sorted(curves.items(), key=lambda kv: (kv[0] != baseline, kv[0])):
         cells = [f"`{label}`", str(len(by_seed))]
         for step in at_steps:
-            values = _at(by_seed, step)
+            values = returns_at(by_seed, step)
             cells.append(iqm(values, seed=step).text() if values else "–")
             if values and len(values) < len(by_seed):
                 notes.append(f"`{label}` at {_k(step)}: {len(values)} of {len(by_seed)} seeds have reached it")
-        areas = _aucs(by_seed)
+        areas = areas_under_curve(by_seed)
         cells.append(iqm(areas).text() if areas else "–")
         if areas and len(areas) < len(by_seed):
             notes.append(f"`{label}` AUC: {len(areas)} of {len(by_seed)} seeds have run as far as the furthest one")
@@ -222,7 +257,7 @@ def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], 
                 cells += ["–"] * (2 if at_steps else 1)
             else:
                 if at_steps:
-                    x, y = _at(by_seed, at_steps[-1]), _at(base, at_steps[-1])
+                    x, y = returns_at(by_seed, at_steps[-1]), returns_at(base, at_steps[-1])
                     cells.append(probability_of_improvement(x, y).text(2) if x and y else "–")
                 cells.append(probability_of_improvement(*_paired_aucs(by_seed, base, (label, baseline), notes)).text(2))
                 if set(by_seed) != set(base):
@@ -255,7 +290,7 @@ def _ratio_table(
         a, b = curves.get(top, {}), curves.get(bottom, {})
         cells = [f"`{top}` / `{bottom}`"]
         for step in at_steps:
-            cells.append(cell(_at(a, step), _at(b, step), step))
+            cells.append(cell(returns_at(a, step), returns_at(b, step), step))
         cells.append(cell(*_paired_aucs(a, b, (top, bottom), notes), 0))
         lines.append("| " + " | ".join(cells) + " |")
     return lines, notes

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from camel_gym import records
-from q_filter_pilot import print_header, run_dirs, scalars  # this folder's readers
+from q_filter_pilot import print_header, run_dirs  # this folder's readers
 
 TAGS = ("charts/mask_gate", "charts/mask_verdict", "charts/mask_probability", "charts/mask_masked_return", "charts/mask_unmasked_return")
 
@@ -33,7 +33,7 @@ def main() -> int:
     shown = lambda v: "-" if v is None or not np.isfinite(v) else f"{v:.0f}"
     print_header(runs)
     for run in runs:
-        gate, verdict, probability, masked, unmasked = scalars(run, *TAGS)
+        gate, verdict, probability, masked, unmasked = records.read_scalars(run, *TAGS)
         if not gate:
             continue  # a linear-schedule run has no gate
         steps = sorted(gate)

@@ -13,22 +13,12 @@ evaluation at the window's end.
 """
 
 import argparse
-import shlex
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from camel_gym import records
-
-
-def scalars(run_dir: Path, *tags: str) -> list[dict[int, float]]:
-    """step -> value of each tag in the run's TensorBoard events (read once), {} for a tag it lacks."""
-    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
-    acc.Reload()
-    return [{e.step: e.value for e in acc.Scalars(tag)} if tag in acc.Tags()["scalars"] else {} for tag in tags]
 
 
 def run_dirs(folder: Path) -> list[Path]:
@@ -41,9 +31,8 @@ def run_dirs(folder: Path) -> list[Path]:
 
 def print_header(runs: list[Path]) -> None:
     """Print the command that made this output and when, naming runs without a summary.json (running, or stopped early)."""
-    print(f"# python experiments/adaptive_mask/{Path(sys.argv[0]).name} {shlex.join(sys.argv[1:])}")
     running = [r.parent.name for r in runs if not (r / "summary.json").is_file()]
-    print(f"# run {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}" + (f"; not finished: {', '.join(running)}" if running else ""))
+    print(records.command_header(f"not finished: {', '.join(running)}" if running else ""))
 
 
 def main() -> int:
@@ -56,7 +45,7 @@ def main() -> int:
     print_header(runs)
     print("prior | steps | Q-filter share | Q gap | critic gate | unmasked eval | masked eval")
     for run in runs:
-        share, gap = scalars(run, "charts/q_filter_share", "charts/q_filter_gap")
+        share, gap = records.read_scalars(run, "charts/q_filter_share", "charts/q_filter_gap")
         evals = {row.global_step: row for row in records.read_eval_csv(run)}
         for end in range(args.window, args.until + 1, args.window):
             steps = [s for s in share if end - args.window <= s < end]

@@ -21,22 +21,20 @@ changed in 004f8a08), gymnasium 0.29.1 and MuJoCo 4.0.0, the grid's MuJoCo:
 """
 
 import argparse
-import shlex
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from camel_gym import records
 
 
 def training_returns(run_dir: Path) -> list[tuple[int, float]]:
     """(step, return) of every training episode a run logged as `charts/episodic_return`."""
-    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
-    acc.Reload()
-    if "charts/episodic_return" not in acc.Tags()["scalars"]:
+    (returns,) = records.read_scalars(run_dir, "charts/episodic_return")
+    if not returns:
         sys.exit(f"{run_dir}: no charts/episodic_return in its TensorBoard events (is it a run folder?)")
-    return [(e.step, e.value) for e in acc.Scalars("charts/episodic_return")]
+    return sorted(returns.items())
 
 
 def window_means(returns: list[tuple[int, float]], window: int, until: int) -> list[str]:
@@ -60,9 +58,8 @@ def main() -> int:
     grid_runs = sorted(p.parent for p in (args.sweep_dir / "trials").glob(f"{args.env_id}__{args.variant}__seed*/*/eval.csv"))
     if not grid_runs:
         sys.exit(f"no trials {args.env_id}__{args.variant}__seed* with an eval.csv under {args.sweep_dir / 'trials'}")
-    print(f"# python experiments/paper_grid/cleanrl_check.py {shlex.join(sys.argv[1:])}")
-    print(f"# run {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}; mean return of the training episodes (with exploration "
-          f"noise) that ended in each {args.window // 1000}k-step window; the column names the window's end")
+    print(records.command_header(f"mean return of the training episodes (with exploration noise) that ended in each "
+                                 f"{args.window // 1000}k-step window; the column names the window's end"))
     print(" | ".join(["run", *(f"{end // 1000}k" for end in range(args.window, args.until + 1, args.window))]))
     for run in args.cleanrl_runs:
         print(" | ".join([f"CleanRL {run.name}", *window_means(training_returns(run), args.window, args.until)]))

@@ -25,16 +25,15 @@ rate 3e-4, one update per step after 25000 random steps.
 """
 
 import argparse
-import shlex
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
+from camel_gym import records
 from camel_gym.sweep import stats
-from camel_gym.sweep.report import _at, _aucs, _collect, _curves, _manifest_of  # the report's own readers and areas
+from camel_gym.sweep.report import areas_under_curve, read_curves, returns_at
 
 # the grid's env -> the paper's env and its files under learning_curves/
 PAPER_FILES = {
@@ -72,7 +71,7 @@ def last_change(folder: Path) -> str:
 
 def cells(by_seed: dict[int, dict[int, float]]) -> list[str]:
     """IQM [95% CI] at STEPS and of the AUC over GRID_STEPS, seeded as the report seeds them."""
-    return [stats.iqm(_at(by_seed, s), seed=s).text() for s in STEPS] + [stats.iqm(_aucs(by_seed, GRID_STEPS)).text()]
+    return [stats.iqm(returns_at(by_seed, s), seed=s).text() for s in STEPS] + [stats.iqm(areas_under_curve(by_seed, GRID_STEPS)).text()]
 
 
 def main() -> int:
@@ -82,18 +81,17 @@ def main() -> int:
     parser.add_argument("--variants", nargs="+", default=["none", "llm"], help="the grid's variants to set beside the paper's runs")
     args = parser.parse_args()
     try:
-        rows, _ = _collect(args.sweep_dir, _manifest_of(args.sweep_dir))
+        grid = read_curves(args.sweep_dir)
     except FileNotFoundError as error:
         sys.exit(str(error))
-    print(f"# python experiments/paper_grid/td3_reference.py {shlex.join(sys.argv[1:])}")
+    print(records.command_header("unmasked evaluation return, IQM [95% CI]; P(> paper): the probability that a run of "
+                                 "the variant scores higher than a paper run [95% CI]"))
     print(f"# curves: github.com/sfujim/TD3, learning_curves/ last changed at {last_change(args.curves_dir)}")
-    print(f"# run {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}; unmasked evaluation return, IQM [95% CI]; "
-          "P(> paper): the probability that a run of the variant scores higher than a paper run [95% CI]")
     print("env | runs | seeds | at 100k | at 200k | at 300k | AUC 10k-300k")
     for env_id, (paper_env, pattern) in PAPER_FILES.items():
         paper = paper_curves(args.curves_dir, pattern)
         print(f"{env_id} | TD3 paper ({paper_env}) | {len(paper)} | " + " | ".join(cells(paper)))
-        curves = _curves([r for r in rows if r["env_id"] == env_id])
+        curves = grid.get(env_id, {})
         for variant in args.variants:
             if variant not in curves:
                 print(f"{env_id} | grid `{variant}` | 0 | no evaluation of this variant on this env in {args.sweep_dir} yet")
@@ -103,8 +101,9 @@ def main() -> int:
                 print(f"{env_id} | grid `{variant}` | 0 | no trial has an evaluation at every 10k step up to {STEPS[-1] // 1000}k yet")
                 continue
             print(f"{env_id} | grid `{variant}` | {len(ours)} | " + " | ".join(cells(ours)))
-            chances = [stats.probability_of_improvement(_at(ours, s), _at(paper, s)).text(2) for s in STEPS]
-            chances.append(stats.probability_of_improvement(_aucs(ours, GRID_STEPS), _aucs(paper, GRID_STEPS)).text(2))
+            chances = [stats.probability_of_improvement(returns_at(ours, s), returns_at(paper, s)).text(2) for s in STEPS]
+            areas = areas_under_curve(ours, GRID_STEPS), areas_under_curve(paper, GRID_STEPS)
+            chances.append(stats.probability_of_improvement(*areas).text(2))
             print(f"{env_id} | P(`{variant}` > paper) | | " + " | ".join(chances))
     return 0
 
