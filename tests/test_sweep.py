@@ -102,6 +102,29 @@ def test_named_variant_from_a_grid_file(tmp_path):
     assert dict(trials[1].options)["policy"] == str(prior) and dict(trials[1].options)["masking"] == "llm"
 
 
+def test_a_grid_grown_by_several_commands_keeps_each_command(tmp_path):
+    """One sweep folder, one grid file per phase: the manifest and the report's "Made by" name
+    every command that ran trials there, not only the last."""
+    from camel_gym.records import write_json
+    from camel_gym.sweep.report import report
+    from camel_gym.sweep.run import MANIFEST, _manifest
+
+    phase_a, phase_c = Grid(["Hopper-v4"], ["none"], [1], 300_000), Grid(["Hopper-v4"], ["random"], [3], 300_000)
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    commands = ["camel-gym sweep --sweep-dir sweep --grid grid.toml", "camel-gym sweep --sweep-dir sweep --grid grid_c.toml"]
+    for grid, command in [(phase_a, commands[0]), (phase_c, commands[1]), (phase_a, commands[0])]:  # A, C, A resumed
+        write_json(sweep / MANIFEST, _manifest(sweep, grid, grid.trials(SCRIPT), SCRIPT, 1, 3, command))
+    manifest = json.loads((sweep / MANIFEST).read_text())
+    assert manifest["commands"] == commands and manifest["command"] == commands[0]
+    assert set(manifest["trials"]) == {"Hopper-v4__none__seed1", "Hopper-v4__random__seed3"}
+    made_by = report(sweep).summary.read_text().split("```bash\n", 1)[1].split("```", 1)[0].splitlines()
+    assert made_by == [*commands, f"camel-gym report {sweep}"]
+    # a manifest written before the list existed still names its one command
+    write_json(sweep / MANIFEST, {**manifest, "commands": None})
+    assert report(sweep).summary.read_text().count("camel-gym sweep --sweep-dir") == 1
+
+
 def test_only_the_listed_variants_of_a_grid_file_run(tmp_path, monkeypatch):
     """A grid file's named variants run when `masking` lists them: `--masking` on the command
     line picks some of them (a grid file can keep variants for later phases)."""

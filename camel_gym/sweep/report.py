@@ -432,13 +432,14 @@ def report(
 
     total = manifest["grid"].get("total_timesteps")
     md = ["# Sweep results", ""]
-    if manifest.get("command"):
+    commands = manifest.get("commands") or ([manifest["command"]] if manifest.get("command") else [])
+    if commands:
         again = f"camel-gym report {sweep_dir}" + (f" --baseline-from {baseline_from}" if baseline_from is not None else "")
         again += "".join(f" --variant-from {text}" for text in variant_from or [])
         # quoted: a label of a --set axis has a space (`llm bias=0.1`)
         again += f" --ratio {' '.join(map(shlex.quote, ratios))}" if ratios else ""
         again += f" --panel {' '.join(map(shlex.quote, panels))}" if panels else ""
-        md += ["Made by:", "", "```bash", manifest["command"], again, "```", ""]
+        md += ["Made by:", "", "```bash", *commands, again, "```", ""]
     for other, variant, name, _ in borrowed:
         what = f"`{name}` trials are the `{variant}` trials" if name != variant else f"`{name}` trials are those"
         md += [f"The {what} of the sweep in `{other}`, with the same steps per trial.", ""]

@@ -260,8 +260,13 @@ def _manifest(sweep_dir, grid, trials, td3_script, cpus_per_trial, max_failures,
             env_id=trial.env_id, variant=trial.variant, label=trial.label, seed=trial.seed,
             settings=dict(trial.settings), options=dict(trial.options), folder=f"trials/{trial.name}",
         )
+    # a grid grown by several commands (a grid file per phase) keeps each one, in the order first run
+    commands = old.get("commands") or ([old["command"]] if old.get("command") else [])
+    if command and command not in commands:
+        commands.append(command)
     return {
         "command": command,
+        "commands": commands,
         "grid": grid.to_json(),
         "td3_script": str(td3_script),
         "cpus_per_trial": cpus_per_trial,
