@@ -602,8 +602,7 @@ def read_scalars(run_dir: str | Path, *tags: str) -> list[dict[int, float]]:
     (after a resume, the values logged past the checkpoint are dropped); ``{}`` for a tag the run
     never logged. The events are read once, whatever the number of tags.
 
-    Needs the ``tensorboard`` package (``pip install "camel-gym[scripts]"``). ``tests/test_records.py``
-    writes events and reads them back.
+    Needs the ``tensorboard`` package (``pip install "camel-gym[scripts]"``).
 
     Raises:
         FileNotFoundError: ``run_dir`` is not a folder.

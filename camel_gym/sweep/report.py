@@ -104,6 +104,8 @@ def read_curves(sweep_dir: str | Path, column: str = "return_mean") -> dict[str,
     gives the report's numbers (``iqm(returns_at(curve, step), seed=step)`` at a step,
     ``iqm(areas_under_curve(curve))`` for the AUC)::
 
+        from camel_gym.sweep import stats
+
         curves = read_curves("experiments/paper_grid")
         hopper_llm = curves["Hopper-v4"]["llm"]
         print(stats.iqm(returns_at(hopper_llm, 300_000), seed=300_000).text())
