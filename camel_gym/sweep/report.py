@@ -29,7 +29,7 @@ import numpy as np
 from scipy.integrate import trapezoid
 
 from camel_gym.records import read_eval_csv, write_atomic
-from camel_gym.sweep.run import MANIFEST, trial_finished, trial_run_dir
+from camel_gym.sweep.run import MANIFEST, manifest_commands, trial_finished, trial_run_dir
 from camel_gym.sweep.stats import iqm, iqm_ratio, mean_with_ci, probability_of_improvement
 
 __all__ = ["ReportOutcome", "areas_under_curve", "read_curves", "report", "returns_at"]
@@ -434,7 +434,7 @@ def report(
 
     total = manifest["grid"].get("total_timesteps")
     md = ["# Sweep results", ""]
-    commands = manifest.get("commands") or ([manifest["command"]] if manifest.get("command") else [])
+    commands = manifest_commands(manifest)
     if commands:
         again = f"camel-gym report {sweep_dir}" + (f" --baseline-from {baseline_from}" if baseline_from is not None else "")
         again += "".join(f" --variant-from {text}" for text in variant_from or [])

@@ -44,9 +44,15 @@ from camel_gym.records import (
 )
 from camel_gym.sweep.grid import Grid, GridError, Trial
 
-__all__ = ["SweepOutcome", "run_sweep", "trial_finished", "trial_run_dir", "trial_steps"]
+__all__ = ["SweepOutcome", "manifest_commands", "run_sweep", "trial_finished", "trial_run_dir", "trial_steps"]
 
 MANIFEST = "sweep.json"
+
+
+def manifest_commands(manifest: dict[str, Any]) -> list[str]:
+    """The sweep commands that ran trials in a sweep folder, in the order first run; a manifest
+    written before ``commands`` existed gives its one ``command``."""
+    return list(manifest.get("commands") or ([manifest["command"]] if manifest.get("command") else []))
 
 
 def trial_run_dir(trial_dir: Path) -> Path | None:
@@ -261,7 +267,7 @@ def _manifest(sweep_dir, grid, trials, td3_script, cpus_per_trial, max_failures,
             settings=dict(trial.settings), options=dict(trial.options), folder=f"trials/{trial.name}",
         )
     # a grid grown by several commands (a grid file per phase) keeps each one, in the order first run
-    commands = old.get("commands") or ([old["command"]] if old.get("command") else [])
+    commands = manifest_commands(old)
     if command and command not in commands:
         commands.append(command)
     return {

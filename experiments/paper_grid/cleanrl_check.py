@@ -29,19 +29,19 @@ import numpy as np
 from camel_gym import records
 
 
-def training_returns(run_dir: Path) -> list[tuple[int, float]]:
-    """(step, return) of every training episode a run logged as `charts/episodic_return`."""
+def training_returns(run_dir: Path) -> dict[int, float]:
+    """step -> return of every training episode a run logged as `charts/episodic_return`."""
     (returns,) = records.read_scalars(run_dir, "charts/episodic_return")
     if not returns:
         sys.exit(f"{run_dir}: no charts/episodic_return in its TensorBoard events (is it a run folder?)")
-    return sorted(returns.items())
+    return returns
 
 
-def window_means(returns: list[tuple[int, float]], window: int, until: int) -> list[str]:
+def window_means(returns: dict[int, float], window: int, until: int) -> list[str]:
     """The mean return of the episodes that ended in each window [end - window, end), '-' where none did."""
     cells = []
     for end in range(window, until + 1, window):
-        inside = [r for step, r in returns if end - window <= step < end]
+        inside = [r for step, r in returns.items() if end - window <= step < end]
         cells.append(f"{np.mean(inside):.0f}" if inside else "-")
     return cells
 
