@@ -318,7 +318,7 @@ def test_report_lists_unfinished_trials_and_unequal_seeds(tmp_path):
     outcome = report(sweep)
     summary = outcome.summary.read_text()
     assert outcome.incomplete == ["Hopper-v4__llm__seed2"]
-    assert "`Hopper-v4__llm__seed2`: failed: td3_camel.py exited with -9" in summary
+    assert "`Hopper-v4__llm__seed2`: failed, evaluated to 100k of 300k: td3_camel.py exited with -9" in summary
     assert "`llm` at 200k: 1 of 2 seeds have reached it" in summary
     assert "IQM at 300k" in summary
 

@@ -493,7 +493,10 @@ def report(
             md += [f"Not finished ({len(missing)} trial(s); their evaluations so far are included above):", ""]
             for name in missing:
                 error = trials[name].get("error")
-                md.append(f"- `{name}`: {trials[name].get('status', 'pending')}" + (f": {error.splitlines()[0]}" if error else ""))
+                # the status is the sweep's last word: "running" stays after a killed sweep, so say how far it got
+                evaluated = max((r["step"] for r in env_rows if r["trial"] == name), default=None)
+                progress = f", evaluated to {_k(evaluated)}" + (f" of {_k(total)}" if total else "") if evaluated else ""
+                md.append(f"- `{name}`: {trials[name].get('status', 'pending')}{progress}" + (f": {error.splitlines()[0]}" if error else ""))
             md.append("")
     outcome.summary = out_dir / "summary.md"
     write_atomic(outcome.summary, "\n".join(md))
