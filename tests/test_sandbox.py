@@ -5,6 +5,8 @@ import inspect
 import math
 import pickle
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import gymnasium as gym
@@ -96,16 +98,19 @@ def test_hostile_corpus(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # relative writes would land here
     canary = tmp_path / "canary"
     source = path.read_text().replace("CANARY_FILE", str(canary))
-    header = dict(re.findall(r"^# (expect|trigger): (.*)$", source, flags=re.M))
+    header = dict(re.findall(r"^# (expect|trigger|raises): (.*)$", source, flags=re.M))
     if header["expect"].startswith("refused at load"):
         with pytest.raises(PolicyRejected):
             load_policy(source, observation_space=OBS_SPACE, action_space=ACT_SPACE, trial_seconds=15)
     else:
         policy = load_policy(source, observation_space=OBS_SPACE, action_space=ACT_SPACE, trial_seconds=15)
         trigger = np.full(11, float(header["trigger"]))
-        with pytest.raises(Exception) as failure:
+        # the sandbox's own guard must be what stops it: unguarded, a bomb fails too (MemoryError,
+        # a parse error of /etc/passwd), so "it raised" alone proves nothing
+        kind, message = header["raises"].split(": ", 1)
+        with pytest.raises(Exception, match=re.escape(message)) as failure:
             as_action(policy(trigger), (3,), np.float32)
-        assert not isinstance(failure.value, (SystemExit, KeyboardInterrupt))
+        assert type(failure.value).__name__ == kind, failure.value
         assert np.isfinite(as_action(policy(np.zeros(11)), (3,), np.float32)).all()  # still usable
     assert not canary.exists() and not Path(str(canary) + ".npy").exists()
     assert list(tmp_path.iterdir()) == []
@@ -182,10 +187,55 @@ def test_sandboxed_policy_pickles():
 
 
 def test_trial_runs_on_real_env_observations():
-    # a prior that is fine on sampled observations but breaks on Hopper's real ones
-    source = "import numpy as np\n\ndef policy(obs):\n    if obs[0] > 1.2:\n        return np.zeros(2)\n    return np.zeros(3)\n"
+    # a prior that is fine on sampled observations but breaks on Hopper's real ones: only a reset
+    # state is this close to standing still at 1.25 m (sampled observations spread over the box)
+    source = (
+        "import numpy as np\n\ndef policy(obs):\n"
+        "    if abs(obs[0] - 1.25) < 0.01 and np.abs(obs[1:]).max() < 0.01:\n        return np.zeros(2)\n"
+        "    return np.zeros(3)\n"
+    )
+    hopper = gym.make("Hopper-v4")
+    load_policy(source, observation_space=hopper.observation_space, action_space=hopper.action_space)  # sampled: passes
     with pytest.raises(PolicyRejected, match="shape"):
         load_policy(source, env=gym.make("Hopper-v4"))
+
+
+ARRAY_METHODS_PRIOR = """import numpy as np
+
+def policy(obs):
+    x = np.asarray(obs)
+    stats = np.array([x.max(), x.min(), x.sum(), x.mean(), x.std(), x.var(), x.prod(), float(x.any()), float(x.all())])
+    return x.clip(-0.5, 0.5)[:3] + 0.0 * stats[:3]
+"""
+
+
+def test_array_methods_work_in_a_fresh_process():
+    # numpy imports the helpers of `x.max()` & co. on first use, through the prior's __import__: in a
+    # fresh process (as the trial's always is) they were refused, though the rules allow them
+    code = (
+        "import numpy as np\nfrom camel_gym import load_policy\n"
+        f"policy = load_policy({ARRAY_METHODS_PRIOR!r}, trial=False)\n"
+        "print(policy(np.linspace(-1, 1, 11)).tolist())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[-0.5,", "-0.5,", "-0.5]"]
+    hopper = gym.make("Hopper-v4")
+    assert isinstance(load_policy(ARRAY_METHODS_PRIOR, env=hopper), SandboxedPolicy)  # the trial passes it
+
+
+def test_a_prior_imports_nothing_but_the_proxies():
+    from camel_gym.sandbox.proxies import NUMPY_PROXY, guarded_import
+
+    assert guarded_import("numpy") is NUMPY_PROXY
+    # numpy's own C code asks for its loaded helpers through the same hook, and gets them
+    helper = "numpy._core._methods" if "numpy._core._methods" in sys.modules else "numpy.core._methods"  # numpy 2 / 1
+    assert guarded_import(helper) is sys.modules[helper]
+    for name in ("os", "subprocess", "numpy.camel_gym_no_such_module", "nump.linalg"):
+        with pytest.raises(ImportError, match=f"import of '{re.escape(name)}' is not allowed"):
+            guarded_import(name)
+    with pytest.raises(PolicyRejected, match="not allowed"):
+        load_policy(f"import {helper}\n\ndef policy(obs):\n    return obs\n", trial=False)
 
 
 def test_misbehaving_prior_never_crashes_the_wrapper():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -182,6 +183,12 @@ def guarded_import(name: str, globals: Any = None, locals: Any = None, fromlist:
         return MATH_PROXY
     if level == 0 and name in ("numpy", "numpy.linalg"):
         return LINALG_PROXY if name == "numpy.linalg" and fromlist else NUMPY_PROXY
+    # numpy's C code imports its own helpers on first use (`x.max()` -> numpy._core._methods)
+    # through the calling frame's __import__, which is this one, so in a fresh process (the trial's)
+    # a prior's first `x.max()` was refused. A prior's own import statements never ask for these
+    # names (guards allow only ALLOWED_IMPORTS), so numpy gets back the module it has loaded already.
+    if level == 0 and name.startswith("numpy.") and name in sys.modules:
+        return sys.modules[name]
     raise ImportError(f"import of '{name}' is not allowed in a prior (only math and numpy)")
 
 

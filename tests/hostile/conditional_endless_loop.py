@@ -1,6 +1,7 @@
 # hostile prior: conditional endless loop
 # expect: loads; every call on the trigger observation fails, contained
 # trigger: 10000000.0
+# raises: BudgetExceeded: loop iterations/function calls
 import numpy as np
 
 def policy(obs):

@@ -1,6 +1,7 @@
 # hostile prior: conditional file read
 # expect: loads; every call on the trigger observation fails, contained
 # trigger: 10000000.0
+# raises: AttributeError: numpy.loadtxt is not available to a prior
 import numpy as np
 
 def policy(obs):

@@ -1,6 +1,7 @@
 # hostile prior: conditional memory bomb
 # expect: loads; every call on the trigger observation fails, contained
 # trigger: 10000000.0
+# raises: ValueError: over the prior's limit
 import numpy as np
 
 def policy(obs):

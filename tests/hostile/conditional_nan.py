@@ -1,6 +1,7 @@
 # hostile prior: conditional nan
 # expect: loads; every call on the trigger observation fails, contained
 # trigger: 10000000.0
+# raises: ValueError: the prior returned non-finite values
 import numpy as np
 
 def policy(obs):

@@ -1,6 +1,7 @@
 # hostile prior: a name that holds a float in one function and a list in another
 # expect: loads; every call on the trigger observation fails, contained
 # trigger: 10000000.0
+# raises: ValueError: over the prior's limit
 import numpy as np
 
 def gain():

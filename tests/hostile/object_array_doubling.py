@@ -1,6 +1,7 @@
 # hostile prior: lists inside an object array, concatenated by NumPy out of the guards' sight
 # expect: loads; every call on the trigger observation fails, contained
 # trigger: 10000000.0
+# raises: TypeError: a prior may use numeric arrays only
 import numpy as np
 
 def policy(obs):

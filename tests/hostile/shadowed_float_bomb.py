@@ -1,6 +1,7 @@
 # hostile prior: rebinds the name `float`, hoping `float(...) * n` is still taken for a float product
 # expect: loads; every call on the trigger observation fails, contained
 # trigger: 10000000.0
+# raises: ValueError: over the prior's limit
 import numpy as np
 
 float = list

@@ -1,6 +1,7 @@
 # hostile prior: rebinds an imported module's name to a list
 # expect: loads; every call on the trigger observation fails, contained
 # trigger: 10000000.0
+# raises: ValueError: over the prior's limit
 import math
 import numpy as np
 

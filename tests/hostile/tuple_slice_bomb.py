@@ -1,6 +1,7 @@
 # hostile prior: a tuple of floats indexed by a slice object, then repeated
 # expect: loads; every call on the trigger observation fails, contained
 # trigger: 10000000.0
+# raises: ValueError: over the prior's limit
 import numpy as np
 
 GAINS = (1.0, 0.5)
