@@ -11,7 +11,7 @@ from scipy.stats import mannwhitneyu
 
 from camel_gym import EpsilonMaskWrapper, LLMBoundsWrapper, NormalizedMaskedAction
 from camel_gym.schedules import AdaptiveSchedule, LinearSchedule, MaskSchedule, masked_better
-from camel_gym.vector import VectorEpsilonMask
+from camel_gym.vector import VectorEpsilonMask, VectorNormalizedMaskedAction
 
 
 def feed(schedule, masked_returns, unmasked_returns, episode_length=100, start=0):
@@ -228,6 +228,8 @@ def test_an_unmasked_episode_has_the_full_space_throughout():
     for _ in range(400):
         _, _, terminated, _, info = env.step(rng.uniform(-1, 1, 1).astype(np.float32))
         flags.append(info["mask_applied"])
+        # the prior's box around +1 with bias 0.3, or the whole action space
+        np.testing.assert_allclose(info["action_bounds"], [[0.7], [1.0]] if info["mask_applied"] else [[-1.0], [1.0]], atol=1e-6)
         if terminated:
             assert set(flags) == {schedule.episodes[-1][1]}  # the whole episode masked, or none of it
             _, info = env.reset()
@@ -260,18 +262,18 @@ def test_the_vector_wrapper_reports_each_sub_envs_episodes(mode):
         [lambda n=n: LLMBoundsWrapper(SignEnv(length=n), policy=lambda obs: [1.0]) for n in lengths], autoreset_mode=mode
     )
     schedule = Recording()
-    envs = VectorEpsilonMask(envs, schedule=schedule)
-    _, info = envs.reset(seed=0)
-    starts = [info["mask_applied"].copy()]
+    envs = VectorNormalizedMaskedAction(VectorEpsilonMask(envs, schedule=schedule))
+    envs.reset(seed=0)
     for _ in range(60):
-        _, rewards, terminated, _, info = envs.step(np.ones((3, 1), np.float32))
-        starts.append(info["mask_applied"].copy())
-    # every action is +1: each finished episode of sub-env i returns its length, masked or not;
+        envs.step(-np.ones((3, 1), np.float32))
+    # every action is -1: the prior's box [0.7, 1] maps it to 0.7, so a masked episode of sub-env i
+    # returns +length and an unmasked one -length, and the reported flag must say which it was;
     # next-step autoreset spends one step on each reset, which earns nothing
-    assert {r for r, _, _ in schedule.episodes} == set(lengths)
+    assert {abs(r) for r, _, _ in schedule.episodes} == set(lengths)
+    assert all(masked == (r > 0) for r, masked, _ in schedule.episodes)
     cycle = {gym.vector.AutoresetMode.NEXT_STEP: 1, gym.vector.AutoresetMode.SAME_STEP: 0}[mode]
     for n in lengths:
-        assert sum(r == n for r, _, _ in schedule.episodes) == (60 + cycle) // (n + cycle)
+        assert sum(abs(r) == n for r, _, _ in schedule.episodes) == (60 + cycle) // (n + cycle)
     masked = [m for _, m, _ in schedule.episodes]
     assert 0 < sum(masked) < len(masked)  # both kinds drawn
 

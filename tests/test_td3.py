@@ -10,6 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -90,13 +91,16 @@ def test_target_actions_lie_inside_the_next_bounds_with_noise():
     lower = torch.rand(64, 3) - 0.5
     next_bounds = torch.stack([lower, lower + 0.3 * torch.rand(64, 3)], dim=1)
     qf = LinearTwinQ([1.0, 1.0])
-    td3_camel.td3_target(
-        torch.zeros(64), torch.zeros(64), torch.zeros(64, 5), next_bounds, ConstActor([0.99, -0.99, 0.0]),
-        qf, 0.99, policy_noise=0.5, noise_clip=0.5, generator=gen,
-    )
-    actions = qf.seen[0]
-    assert torch.all(actions >= next_bounds[:, 0] - 1e-6) and torch.all(actions <= next_bounds[:, 1] + 1e-6)
-    assert actions.std() > 0  # the smoothing noise was applied
+    for noise in (0.5, 0.0):
+        td3_camel.td3_target(
+            torch.zeros(64), torch.zeros(64), torch.zeros(64, 5), next_bounds, ConstActor([0.99, -0.99, 0.0]),
+            qf, 0.99, policy_noise=noise, noise_clip=0.5, generator=gen,
+        )
+    noisy, noiseless = qf.seen
+    assert torch.all(noisy >= next_bounds[:, 0] - 1e-6) and torch.all(noisy <= next_bounds[:, 1] + 1e-6)
+    # the smoothing noise was applied: most target actions moved
+    moved = (noisy - noiseless).abs() > 1e-6
+    assert moved.float().mean() > 0.5
 
 
 def test_actor_gradient_flows_through_the_mapping_and_not_into_the_critic():
@@ -377,6 +381,16 @@ def test_expert_masking_uses_a_saved_actor(tmp_path):
     run_script("--env-id", "Hopper-v4", "--masking", "none", "--total-timesteps", "200", "--learning-starts", "100",
                "--eval-every", "0", "--checkpoint-every", "0", "--save-model", *SMALL, tmp_path=tmp_path / "a")
     model = only_run_dir(tmp_path / "a") / "td3_camel.cleanrl_model"
+    # the prior is the saved actor's action, put into the env's action space, computed in NumPy
+    space = gym.make("Hopper-v4").action_space
+    prior = td3_camel.expert_prior(str(model), "Hopper-v4", space, 11)
+    actor = td3_camel.Actor(11, 3)
+    actor.load_state_dict(torch.load(model, weights_only=True)["actor"])
+    obs = np.random.default_rng(0).normal(size=(5, 11))
+    with torch.no_grad():
+        expected = actor(torch.as_tensor(obs, dtype=torch.float32)).numpy() * space.high  # Hopper's box is [-1, 1]^3
+    np.testing.assert_allclose([prior(o) for o in obs], expected, atol=1e-5)
+    assert np.abs(expected).max() > 1e-3  # a zero actor would not show a wrong mapping
     run_script("--env-id", "Hopper-v4", "--masking", "expert", "--expert-model", str(model), "--total-timesteps", "200",
                "--learning-starts", "100", "--eval-every", "0", "--checkpoint-every", "0", *SMALL, tmp_path=tmp_path / "b")
     text = (only_run_dir(tmp_path / "b") / "summary.json").read_text()
@@ -476,7 +490,9 @@ def test_adaptive_schedule_logs_its_gate_and_resumes_with_what_it_learned(tmp_pa
                "--learning-starts", "1100", "--eval-every", "0", "--checkpoint-every", "600", *SMALL, tmp_path=tmp_path)
     run_dir = only_run_dir(tmp_path)
     state = torch.load(run_dir / "checkpoint.pt", weights_only=False)["mask_schedule"]
-    assert state["masked_episodes"] > 5 and state["unmasked_episodes"] > 0 and state["gate"] <= 0.9
+    assert state["masked_episodes"] > 5 and state["unmasked_episodes"] > 0
+    # 3 unmasked episodes by step 600 are too few for a verdict, and without one the gate stays put
+    assert state["verdict"] == 0 and state["gate"] == pytest.approx(0.9)
     tags = scalars(run_dir)
     for tag in ("charts/mask_probability", "charts/mask_gate", "charts/mask_verdict", "charts/mask_masked_episodes"):
         assert len(tags[tag]) == 1, tag  # logged at step 999
