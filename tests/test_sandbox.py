@@ -98,9 +98,9 @@ def test_hostile_corpus(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # relative writes would land here
     canary = tmp_path / "canary"
     source = path.read_text().replace("CANARY_FILE", str(canary))
-    header = dict(re.findall(r"^# (expect|trigger|raises): (.*)$", source, flags=re.M))
+    header = dict(re.findall(r"^# (expect|trigger|raises|refused): (.*)$", source, flags=re.M))
     if header["expect"].startswith("refused at load"):
-        with pytest.raises(PolicyRejected):
+        with pytest.raises(PolicyRejected, match=re.escape(header["refused"])):  # refused for its own reason
             load_policy(source, observation_space=OBS_SPACE, action_space=ACT_SPACE, trial_seconds=15)
     else:
         policy = load_policy(source, observation_space=OBS_SPACE, action_space=ACT_SPACE, trial_seconds=15)

@@ -1,5 +1,6 @@
 # hostile prior: accumulating memory bomb
 # expect: refused at load
+# refused: MemoryError
 import numpy as np
 
 chunks = []

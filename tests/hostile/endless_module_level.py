@@ -1,5 +1,6 @@
 # hostile prior: endless module level
 # expect: refused at load
+# refused: loop iterations/function calls in one call
 x = 0
 while True:
     x = x + 1

@@ -1,5 +1,6 @@
 # hostile prior: huge range
 # expect: refused at load
+# refused: over the prior's limit
 def policy(obs):
     total = 0
     for i in range(10 ** 12):

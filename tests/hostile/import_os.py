@@ -1,5 +1,6 @@
 # hostile prior: import os
 # expect: refused at load
+# refused: import of 'os' is not allowed (only math and numpy)
 import os
 
 def policy(obs):

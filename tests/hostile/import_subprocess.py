@@ -1,5 +1,6 @@
 # hostile prior: import subprocess
 # expect: refused at load
+# refused: import from 'subprocess' is not allowed (only math and numpy)
 from subprocess import run
 
 def policy(obs):

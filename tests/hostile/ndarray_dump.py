@@ -1,5 +1,6 @@
 # hostile prior: ndarray dump
 # expect: refused at load
+# refused: AttributeError: attribute 'dump' of ndarray objects is not available to a prior
 import numpy as np
 
 def policy(obs):

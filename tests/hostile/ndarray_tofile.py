@@ -1,5 +1,6 @@
 # hostile prior: ndarray tofile
 # expect: refused at load
+# refused: AttributeError: attribute 'tofile' of ndarray objects is not available to a prior
 import numpy as np
 
 def policy(obs):

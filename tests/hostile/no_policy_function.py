@@ -1,5 +1,6 @@
 # hostile prior: no policy function
 # expect: refused at load
+# refused: the module defines no function named `policy`
 import numpy as np
 
 def act(obs):

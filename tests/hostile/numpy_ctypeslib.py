@@ -1,5 +1,6 @@
 # hostile prior: numpy ctypeslib
 # expect: refused at load
+# refused: AttributeError: numpy.ctypeslib is not available to a prior
 import numpy as np
 
 def policy(obs):

@@ -1,5 +1,6 @@
 # hostile prior: numpy f2py
 # expect: refused at load
+# refused: AttributeError: numpy.f2py is not available to a prior
 import numpy as np
 
 def policy(obs):

@@ -1,5 +1,6 @@
 # hostile prior: numpy fromfile
 # expect: refused at load
+# refused: AttributeError: numpy.fromfile is not available to a prior
 import numpy as np
 
 def policy(obs):

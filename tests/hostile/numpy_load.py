@@ -1,5 +1,6 @@
 # hostile prior: numpy load
 # expect: refused at load
+# refused: AttributeError: numpy.load is not available to a prior
 import numpy as np
 
 def policy(obs):

@@ -1,5 +1,6 @@
 # hostile prior: numpy memory bomb
 # expect: refused at load
+# refused: over the prior's limit
 import numpy as np
 
 def policy(obs):

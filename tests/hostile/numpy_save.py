@@ -1,5 +1,6 @@
 # hostile prior: numpy save
 # expect: refused at load
+# refused: AttributeError: numpy.save is not available to a prior
 import numpy as np
 
 def policy(obs):

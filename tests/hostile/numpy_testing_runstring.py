@@ -1,5 +1,6 @@
 # hostile prior: numpy testing runstring
 # expect: refused at load
+# refused: AttributeError: numpy.testing is not available to a prior
 import numpy as np
 
 def policy(obs):

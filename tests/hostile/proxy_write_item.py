@@ -1,5 +1,6 @@
 # hostile prior: proxy write item
 # expect: refused at load
+# refused: TypeError: a prior may not set or delete attributes (of a sandboxed_math)
 import math
 
 math.pi = 3

@@ -1,5 +1,6 @@
 # hostile prior: ufunc outer attribute
 # expect: refused at load
+# refused: AttributeError: attribute 'outer' of function objects is not available to a prior
 import numpy as np
 
 def policy(obs):
