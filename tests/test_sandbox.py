@@ -228,12 +228,14 @@ def test_a_prior_imports_nothing_but_the_proxies():
     from camel_gym.sandbox.proxies import NUMPY_PROXY, guarded_import
 
     assert guarded_import("numpy") is NUMPY_PROXY
-    # numpy's own C code asks for its loaded helpers through the same hook, and gets them
+    # numpy's C code asks for its loaded helpers through the same hook (as PyImport_Import calls
+    # it: fromlist an empty list), which lets it through and hands back nothing
     helper = "numpy._core._methods" if "numpy._core._methods" in sys.modules else "numpy.core._methods"  # numpy 2 / 1
-    assert guarded_import(helper) is sys.modules[helper]
-    for name in ("os", "subprocess", "numpy.camel_gym_no_such_module", "nump.linalg"):
+    assert guarded_import(helper, {}, {}, [], 0) is None
+    for name, fromlist in (("os", []), ("subprocess", []), ("numpy.camel_gym_no_such_module", []), ("nump.linalg", []),
+                           (helper, None), (helper, ("max",))):  # the last two: as import statements call it
         with pytest.raises(ImportError, match=f"import of '{re.escape(name)}' is not allowed"):
-            guarded_import(name)
+            guarded_import(name, {}, {}, fromlist, 0)
     with pytest.raises(PolicyRejected, match="not allowed"):
         load_policy(f"import {helper}\n\ndef policy(obs):\n    return obs\n", trial=False)
 

@@ -184,11 +184,14 @@ def guarded_import(name: str, globals: Any = None, locals: Any = None, fromlist:
     if level == 0 and name in ("numpy", "numpy.linalg"):
         return LINALG_PROXY if name == "numpy.linalg" and fromlist else NUMPY_PROXY
     # numpy's C code imports its own helpers on first use (`x.max()` -> numpy._core._methods)
-    # through the calling frame's __import__, which is this one, so in a fresh process (the trial's)
-    # a prior's first `x.max()` was refused. A prior's own import statements never ask for these
-    # names (guards allow only ALLOWED_IMPORTS), so numpy gets back the module it has loaded already.
-    if level == 0 and name.startswith("numpy.") and name in sys.modules:
-        return sys.modules[name]
+    # through PyImport_Import, which calls the calling frame's __import__ (this one) with an empty
+    # list as fromlist and then takes sys.modules[name] itself, ignoring what __import__ returns.
+    # So in a fresh process (the trial's) a prior's first `x.max()` was refused. Such a call is let
+    # through for a numpy module that is loaded already, and gets None: nothing reaches the prior
+    # even if a path to here were found (its import statements pass None or a tuple, and the
+    # guards allow only ALLOWED_IMPORTS).
+    if level == 0 and name.startswith("numpy.") and name in sys.modules and type(fromlist) is list and not fromlist:
+        return None
     raise ImportError(f"import of '{name}' is not allowed in a prior (only math and numpy)")
 
 
