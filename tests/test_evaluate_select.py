@@ -125,6 +125,7 @@ def test_evaluate_cli_and_its_errors(run_dir, tmp_path, capsys):
     assert main(["evaluate", "--run-dir", str(tmp_path / "nothing")]) == 2
     assert "not a camel-gym run directory" in capsys.readouterr().err
     assert main(["evaluate", "--run-dir", str(run_dir), "--episodes", "0"]) == 2
+    assert "episodes must be >= 1, got 0" in capsys.readouterr().err  # refused up front, not by a later failure
 
 
 def test_select_by_score_and_install_with_provenance(run_dir, tmp_path, capsys):

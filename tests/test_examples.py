@@ -18,6 +18,9 @@ def test_custom_loop_stores_only_in_bounds_transitions():
     assert "every action inside its bounds: True" in out
     stored = int(out.split("stored ")[1].split()[0])
     assert 0 < stored < 600  # autoreset steps were skipped
+    # the stored bounds are the mask's: narrow while it is on, Hopper's full width 2 once it has faded
+    first, last = (float(out.split(f"{q} quarter ")[1].split(",")[0].split()[0]) for q in ("first", "last"))
+    assert first < 1.5 and last == 2.0, out
 
 
 def test_quickstart_fades_the_mask():

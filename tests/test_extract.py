@@ -7,6 +7,7 @@ import pickle
 
 import pytest
 
+from camel_gym.pipeline import extract
 from camel_gym.pipeline.extract import NoPolicyCode, extract_policy_code
 
 FENCE = "```"
@@ -231,11 +232,25 @@ def test_largest_parsing_run_wins_in_prose() -> None:
     assert extract_policy_code(reply) == HOPPER
 
 
-def test_long_prose_reply_stays_bounded() -> None:
-    # Hundreds of prose lines around the code must not make the search explode.
+def test_long_prose_reply_around_bare_code_is_found() -> None:
     prose = "".join(f"Step {k}: consider the joint torques again.\n" for k in range(300))
     reply = f"{prose}\n{PENDULUM}\n{prose}"
     assert policy_node(extract_policy_code(reply)).args.args[0].arg == "observation"
+
+
+def test_code_like_prose_stops_the_search_at_its_budget(monkeypatch) -> None:
+    # Lines that look like code but never parse make every one a start and every later line an
+    # end: unbounded, this reply takes over a minute. The search stops at its budget of lines
+    # handed to ast.parse and says it found no policy.
+    parsed: list[int] = []
+    defines_policy = extract._defines_policy
+    monkeypatch.setattr(extract, "_defines_policy", lambda source: parsed.append(source.count("\n") + 1) or defines_policy(source))
+    junk = "".join(f"K{k} = (\n" for k in range(400))
+    reply = f"{junk}\n{PENDULUM}\n{junk}"
+    with pytest.raises(NoPolicyCode):
+        extract_policy_code(reply)
+    budget, whole = extract._PARSE_BUDGET_LINES, reply.count("\n") + 1  # the whole reply is tried once first
+    assert budget - 1000 < sum(parsed) <= budget + whole
 
 
 # (reply, substrings the message must contain, expected n_blocks)

@@ -143,5 +143,8 @@ def test_epsilon_schedule():
 
 @pytest.mark.parametrize("bias", [0.0, -0.1, 1.5, float("nan"), [0.3, 0.3]])
 def test_bad_bias_is_refused_with_a_hint(bias):
-    with pytest.raises(ValueError, match="bias"):
+    hint = r"bias must be a scalar or an array of shape \(3,\), got shape \(2,\)" if isinstance(bias, list) else (
+        r"bias must lie in \(0, 1\] \(a fraction of each action dimension's half-range; the paper uses 0\.3\), got "
+    )
+    with pytest.raises(ValueError, match=hint):
         check_bias(bias, 3)

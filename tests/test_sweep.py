@@ -67,7 +67,7 @@ def test_grid_file_gives_the_same_trials_as_the_flags(tmp_path):
     )
     from_file = Grid.from_toml(tmp_path / "grid.toml").trials(SCRIPT)
     from_flags = Grid(["Hopper-v4"], ["none", "llm"], [1, 2], 300_000, {"bias": [0.1, 0.3], "save_model": [True]}).trials(SCRIPT)
-    assert [t.name for t in from_file] == [t.name for t in from_flags]
+    assert from_file == from_flags  # names, steps, options: all of each trial
     assert "Hopper-v4__llm__bias=0.1__seed2" in {t.name for t in from_file}
     trial = next(t for t in from_file if t.name == "Hopper-v4__llm__bias=0.1__seed2")
     assert trial.command_options()[:4] == ["--bias", "0.1", "--env-id", "Hopper-v4"]
