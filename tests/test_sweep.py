@@ -439,6 +439,33 @@ def test_report_tabulates_ratios_of_iqms_for_goals(tmp_path, capsys):
     assert "expected VARIANT:VARIANT" in capsys.readouterr().err
 
 
+def test_report_compares_pairs_of_variants(tmp_path, capsys):
+    """--compare A:B: P(A > B) at the table's steps and for the AUC, each with an interval."""
+    from camel_gym.sweep.report import report
+
+    specs = [("llm", 1, 3), ("llm", 2, 3), ("expert", 1, 3), ("expert", 2, 3), ("falls", 1, 3), ("falls", 2, 3), ("falls", 3, 3)]
+    sweep = fake_sweep(tmp_path / "sweep", specs)
+    assert main(["report", str(sweep), "--compare", "llm:falls", "falls:llm", "llm:expert"]) == 0
+    summary = capsys.readouterr().out
+    assert f"camel-gym report {sweep} --compare llm:falls falls:llm llm:expert" in summary
+
+    def cells(pair):
+        (row,) = [line for line in summary.splitlines() if line.startswith(f"| P({pair}) |")]
+        return [c.strip() for c in row.strip("|").split("|")][1:]
+
+    # at 100k, 200k, 300k and on the AUC: `falls` is 1050 below `llm` throughout, and `expert`
+    # has `llm`'s returns exactly (ties count one half)
+    assert [c.split(" [")[0] for c in cells("`llm` > `falls`")] == ["1.00"] * 4
+    assert [c.split(" [")[0] for c in cells("`falls` > `llm`")] == ["0.00"] * 4
+    assert [c.split(" [")[0] for c in cells("`llm` > `expert`")] == ["0.50"] * 4
+    assert "- Unequal seeds: `llm` has seeds [1, 2], `falls` has [1, 2, 3]" in summary
+    assert "Probability of improvement between variants" not in report(sweep).summary.read_text()
+    with pytest.raises(ValueError, match="--compare: 'tuned' is not a variant of this report"):
+        report(sweep, compares=["llm:tuned"])
+    assert main(["report", str(sweep), "--compare", "llm"]) == 2
+    assert "--compare 'llm': expected VARIANT:VARIANT, e.g. llm:expert" in capsys.readouterr().err
+
+
 def test_ratio_names_the_labels_of_a_set_axis(tmp_path):
     """A variant swept over a --set axis has one label per value; --ratio names those labels."""
     from camel_gym.sweep.report import report

@@ -72,6 +72,8 @@ class Report:
     """trials of other sweeps that join the report as a variant: SWEEP:VARIANT or SWEEP:VARIANT=NAME, e.g. experiments/paper_grid:llm=llm-linear"""
     ratio: Annotated[list[str], _hint("none")] = field(default_factory=list)
     """IQM(A) / IQM(B) tables with 95% intervals, as A:B pairs of variants, e.g. harmful-adaptive:none llm-adaptive:llm-linear"""
+    compare: Annotated[list[str], _hint("none")] = field(default_factory=list)
+    """P(A > B) tables (probability of improvement) with 95% intervals, as A:B pairs of variants, e.g. llm:expert llm:random"""
     panel: Annotated[list[str], _hint("one panel of all variants")] = field(default_factory=list)
     """the figure's panels, each a group of variants joined by commas, with the baseline in every panel, e.g. llm-linear,llm-adaptive harmful-linear,harmful-adaptive (a variant in no group is left out of the figure; summary.md names it)"""
 
@@ -144,7 +146,7 @@ def run_report(args: Report) -> int:
     try:
         outcome = report(
             args.sweep_dir, at_steps=args.at_steps, baseline=args.baseline, baseline_from=args.baseline_from,
-            variant_from=args.variant_from, ratios=args.ratio, panels=args.panel,
+            variant_from=args.variant_from, ratios=args.ratio, compares=args.compare, panels=args.panel,
         )
     except (FileNotFoundError, RecordError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
         return _error("report", exc)

@@ -11,8 +11,8 @@ sweep's manifest, and written to ``SWEEP/report/``:
 - ``summary.md``: per env a table at fixed steps and for the area under the curve (the mean
   return over evaluations): interquartile mean with a 95 % bootstrap interval and the
   probability of improvement over the baseline variant (``camel_gym.sweep.stats``), ratios of
-  IQMs for the pairs of variants asked for, the sweep command, and every trial that is missing,
-  unfinished or failed. Two variants' areas are compared over the steps both have run.
+  IQMs and probabilities of improvement for the pairs of variants asked for, the sweep command,
+  and every trial that is missing, unfinished or failed (with how far it was evaluated). Two variants' areas are compared over the steps both have run.
 """
 
 from __future__ import annotations
@@ -298,7 +298,29 @@ def _ratio_table(
     return lines, notes
 
 
-def parse_ratio(text: str) -> tuple[str, str]:
+def _compare_table(
+    curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], pairs: list[tuple[str, str]]
+) -> tuple[list[str], list[str]]:
+    """Markdown lines of P(A > B) per pair of variants, at the table's steps and for the AUC, and
+    notes on the stretch of training the areas cover."""
+    header = ["comparison", *(f"at {_k(s)}" for s in at_steps), "AUC"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    notes: list[str] = []
+    for better, other in pairs:
+        a, b = curves.get(better, {}), curves.get(other, {})
+        cells = [f"P(`{better}` > `{other}`)"]
+        for step in at_steps:
+            x, y = returns_at(a, step), returns_at(b, step)
+            cells.append(probability_of_improvement(x, y).text(2) if x and y else "–")
+        x, y = _paired_aucs(a, b, (better, other), notes)
+        cells.append(probability_of_improvement(x, y).text(2) if x and y else "–")
+        lines.append("| " + " | ".join(cells) + " |")
+        if a and b and set(a) != set(b):
+            notes.append(f"`{better}` has seeds {sorted(a)}, `{other}` has {sorted(b)}")
+    return lines, notes
+
+
+def parse_ratio(text: str, option: str = "--ratio") -> tuple[str, str]:
     """``A:B`` -> ``(A, B)``.
 
     Raises:
@@ -306,7 +328,8 @@ def parse_ratio(text: str) -> tuple[str, str]:
     """
     top, sep, bottom = text.partition(":")
     if not sep or not top or not bottom or ":" in bottom:
-        raise ValueError(f"--ratio {text!r}: expected VARIANT:VARIANT, e.g. harmful-adaptive:none")
+        example = "harmful-adaptive:none" if option == "--ratio" else "llm:expert"
+        raise ValueError(f"{option} {text!r}: expected VARIANT:VARIANT, e.g. {example}")
     return top, bottom
 
 
@@ -376,6 +399,7 @@ def report(
     baseline_from: str | Path | None = None,
     variant_from: list[str] | None = None,
     ratios: list[str] | None = None,
+    compares: list[str] | None = None,
     panels: list[str] | None = None,
 ) -> ReportOutcome:
     """Write ``SWEEP/report/`` (``evals.csv``, a figure per env, ``summary.md``) and return where.
@@ -388,6 +412,9 @@ def report(
     ``llm`` trials are this experiment's ``llm-linear`` arm).
     ``ratios``: ``A:B`` pairs of variants; each env's summary gets IQM(A) / IQM(B) with 95 %
     intervals at the table's steps and for the AUC (goals such as "at least 0.9x `none`").
+    ``compares``: ``A:B`` pairs of variants; each env's summary gets P(A > B), the probability of
+    improvement of A over B, with 95 % intervals at the table's steps and for the AUC (a claim
+    such as "`llm` at least as good as `expert`", beside the comparisons with the baseline).
     ``panels``: groups of variants, each ``A,B,...``; each env's figure gets one panel per group,
     with the baseline in every panel (one panel of all variants by default).
 
@@ -416,9 +443,14 @@ def report(
     if baseline not in variants and baseline != "none":  # a sweep without `none` reports without comparisons
         raise ValueError(f"--baseline {baseline!r} is not a variant of this sweep; its variants: {', '.join(sorted(variants))}")
     pairs = [parse_ratio(text) for text in ratios or []]
+    versus = [parse_ratio(text, "--compare") for text in compares or []]
     labels = {t["label"] for t in trials.values()}  # a variant with a --set axis has one label per value
     groups = [parse_panel(text) for text in panels or []]
-    for option, names in (("--ratio", {n for pair in pairs for n in pair}), ("--panel", {n for g in groups for n in g})):
+    for option, names in (
+        ("--ratio", {n for pair in pairs for n in pair}),
+        ("--compare", {n for pair in versus for n in pair}),
+        ("--panel", {n for g in groups for n in g}),
+    ):
         unknown = sorted(names - labels)
         if unknown:
             raise ValueError(
@@ -440,6 +472,7 @@ def report(
         again += "".join(f" --variant-from {text}" for text in variant_from or [])
         # quoted: a label of a --set axis has a space (`llm bias=0.1`)
         again += f" --ratio {' '.join(map(shlex.quote, ratios))}" if ratios else ""
+        again += f" --compare {' '.join(map(shlex.quote, compares))}" if compares else ""
         again += f" --panel {' '.join(map(shlex.quote, panels))}" if panels else ""
         md += ["Made by:", "", "```bash", *commands, again, "```", ""]
     for other, variant, name, _ in borrowed:
@@ -477,6 +510,13 @@ def report(
                 md += ["Ratios of IQMs (unmasked evaluation), with 95% bootstrap intervals that resample both variants' seeds:", ""]
                 lines, notes = _ratio_table(curves, steps, pairs)
                 md += lines + [""] + [f"- {n}" for n in notes] + ([""] if notes else [])
+            if versus:
+                md += [
+                    "Probability of improvement between variants (unmasked evaluation): P(A > B) is the chance "
+                    "that a run of A scores higher than a run of B, with a 95% bootstrap interval:", "",
+                ]
+                lines, notes = _compare_table(curves, steps, versus)
+                md += lines + [""] + [f"- Unequal seeds: {n}" for n in notes] + ([""] if notes else [])
             if masked:
                 md += [
                     "The same actors evaluated inside the prior's mask (the same seeds and episodes, the mask "
