@@ -12,7 +12,8 @@ sweep's manifest, and written to ``SWEEP/report/``:
   return over evaluations): interquartile mean with a 95 % bootstrap interval and the
   probability of improvement over the baseline variant (``camel_gym.sweep.stats``), ratios of
   IQMs and probabilities of improvement for the pairs of variants asked for, the sweep command,
-  and every trial that is missing, unfinished or failed (with how far it was evaluated). Two variants' areas are compared over the steps both have run.
+  and every trial that is missing, unfinished or failed (with how far it was evaluated). Two
+  variants' areas are compared over the steps both have run.
 """
 
 from __future__ import annotations
@@ -535,7 +536,7 @@ def report(
                 error = trials[name].get("error")
                 # the status is the sweep's last word: "running" stays after a killed sweep, so say how far it got
                 evaluated = max((r["step"] for r in env_rows if r["trial"] == name), default=None)
-                progress = f", evaluated to {_k(evaluated)}" + (f" of {_k(total)}" if total else "") if evaluated else ""
+                progress = (f", evaluated to {_k(evaluated)}" + (f" of {_k(total)}" if total else "")) if evaluated else ""
                 md.append(f"- `{name}`: {trials[name].get('status', 'pending')}{progress}" + (f": {error.splitlines()[0]}" if error else ""))
             md.append("")
     outcome.summary = out_dir / "summary.md"
