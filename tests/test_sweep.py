@@ -288,11 +288,12 @@ def test_max_concurrent_runs_the_trials_one_after_another(tmp_path, capsys):
 
 def fake_sweep(sweep: Path, specs, total=300_000) -> Path:
     """A sweep folder as `camel-gym sweep` leaves it: `specs` are (variant, seed, evaluations made
-    of 3); a trial with all 3 finished, the others failed. Returns rise 100 per 100k steps, +50 for
+    of 3[, env id, Hopper-v4 if not given]); a trial with all 3 finished, the others failed. Returns rise 100 per 100k steps, +50 for
     any variant but `none` (-1000 for `falls`), + seed."""
     trials = {}
-    for variant, seed, steps in specs:
-        name = f"Hopper-v4__{variant}__seed{seed}"
+    for variant, seed, steps, *env in specs:
+        env_id = env[0] if env else "Hopper-v4"
+        name = f"{env_id}__{variant}__seed{seed}"
         run = sweep / "trials" / name / "run"
         run.mkdir(parents=True)
         (run / "args.json").write_text("{}")
@@ -304,7 +305,7 @@ def fake_sweep(sweep: Path, specs, total=300_000) -> Path:
                 f.write(f"{k * 100_000},{k * 100 + offset + seed},1,100,10,1,{masked}\n")
         if steps == 3:
             (run / "summary.json").write_text(json.dumps({"total_timesteps": 300_000}))
-        trials[name] = {"env_id": "Hopper-v4", "variant": variant, "label": variant, "seed": seed, "settings": {},
+        trials[name] = {"env_id": env_id, "variant": variant, "label": variant, "seed": seed, "settings": {},
                         "folder": f"trials/{name}", "status": "finished" if steps == 3 else "failed",
                         "error": None if steps == 3 else "td3_camel.py exited with -9"}
     (sweep / "sweep.json").write_text(json.dumps({"command": "camel-gym sweep ...", "grid": {"total_timesteps": total}, "trials": trials}))
@@ -444,9 +445,12 @@ def test_report_compares_pairs_of_variants(tmp_path, capsys):
     from camel_gym.sweep.report import report
 
     specs = [("llm", 1, 3), ("llm", 2, 3), ("expert", 1, 3), ("expert", 2, 3), ("falls", 1, 3), ("falls", 2, 3), ("falls", 3, 3)]
-    sweep = fake_sweep(tmp_path / "sweep", specs)
+    sweep = fake_sweep(tmp_path / "sweep", [*specs, ("llm", 1, 3, "Walker2d-v4"), ("falls", 1, 3, "Walker2d-v4")])
     assert main(["report", str(sweep), "--compare", "llm:falls", "falls:llm", "llm:expert"]) == 0
-    summary = capsys.readouterr().out
+    hopper, walker = capsys.readouterr().out.split("## Walker2d-v4")
+    # an env without one of a pair's variants leaves that pair out
+    assert "P(`llm` > `falls`)" in walker and "expert" not in walker
+    summary = hopper
     assert f"camel-gym report {sweep} --compare llm:falls falls:llm llm:expert" in summary
 
     def cells(pair):

@@ -507,16 +507,19 @@ def report(
             lines, notes = _table(curves, steps, baseline)
             md += lines + [""]
             md += [f"- Unequal seeds: {n}" for n in notes] + ([""] if notes else [])
-            if pairs:
+            # a pair of variants one of which this env has not run (e.g. a sweep grown by phases) is left out
+            env_pairs = [pair for pair in pairs if set(pair) <= set(curves)]
+            env_versus = [pair for pair in versus if set(pair) <= set(curves)]
+            if env_pairs:
                 md += ["Ratios of IQMs (unmasked evaluation), with 95% bootstrap intervals that resample both variants' seeds:", ""]
-                lines, notes = _ratio_table(curves, steps, pairs)
+                lines, notes = _ratio_table(curves, steps, env_pairs)
                 md += lines + [""] + [f"- {n}" for n in notes] + ([""] if notes else [])
-            if versus:
+            if env_versus:
                 md += [
                     "Probability of improvement between variants (unmasked evaluation): P(A > B) is the chance "
                     "that a run of A scores higher than a run of B, with a 95% bootstrap interval:", "",
                 ]
-                lines, notes = _compare_table(curves, steps, versus)
+                lines, notes = _compare_table(curves, steps, env_versus)
                 md += lines + [""] + [f"- Unequal seeds: {n}" for n in notes] + ([""] if notes else [])
             if masked:
                 md += [
