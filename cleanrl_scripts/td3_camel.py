@@ -394,7 +394,9 @@ def td3_update_fast(global_step, batch, actor, qf, target_actor, qf_target, q_op
 # CAMEL: the priors: random masking, and a saved actor as the expert
 def random_prior(space: gym.spaces.Box, seed: int):
     """CAMEL's random masking: the prior's action is uniform in the action space at every step."""
-    rng = np.random.default_rng(seed)
+    # a stream of its own: default_rng(seed) is exploration's, whose warm-up draws would then
+    # be the prior's own actions (the box's centre) step for step
+    rng = np.random.default_rng([seed, 0x9A4D0])
     return lambda obs: rng.uniform(space.low, space.high)
 
 
@@ -508,7 +510,8 @@ def save_atomically(obj, path: Path) -> None:
 def save_checkpoint(path: Path, counters: dict, modules: dict, rb: ReplayBuffer, rng: np.random.Generator, generator: torch.Generator) -> None:
     """Everything a run needs to continue: `counters` (global_step, episodes, prior_errors,
     wall_seconds, mask_schedule), the state of each network and optimizer in `modules`, the replay buffer and
-    every random number generator."""
+    the agent's random number generators. A resumed run is the same process, not the same numbers: it
+    starts a fresh episode, and the env, the mask's draws and a random prior are seeded anew."""
     save_atomically(
         {
             **counters,
@@ -739,7 +742,9 @@ if __name__ == "__main__":
     use_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
     device = torch.device("cuda" if use_cuda else "cpu")
     rng = np.random.default_rng(args.seed)  # CAMEL: exploration: warm-up actions and action noise
-    generator = torch.Generator(device=device).manual_seed(args.seed)  # CAMEL: replay sampling, target noise
+    # CAMEL: replay sampling, target noise; a seed of its own, or it would replay the numbers
+    # torch.manual_seed(args.seed) gave the networks' initial weights
+    generator = torch.Generator(device=device).manual_seed(int(np.random.SeedSequence([args.seed, 0x5A3B1]).generate_state(1)[0]))
 
     # env setup
     env = make_env(args, prior)

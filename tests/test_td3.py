@@ -377,6 +377,16 @@ def test_smoke_run_per_masking_mode(masking, tmp_path):
         assert summary.last_masked_eval_return == pytest.approx(rows[-1].masked_return_mean, abs=1e-3)
 
 
+def test_the_random_prior_draws_apart_from_exploration():
+    # exploration's warm-up actions come from default_rng(seed): on the same stream, every action
+    # of the first episode was the random prior's own (the mask's centre)
+    space = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+    prior, exploration = td3_camel.random_prior(space, 1), np.random.default_rng(1)
+    draws = np.array([prior(None) for _ in range(200)])
+    assert not np.allclose(draws[:50], exploration.uniform(-1.0, 1.0, (50, 3)))
+    assert np.all(np.abs(draws) <= 1.0) and abs(draws.mean()) < 0.1 and draws.std() > 0.5  # uniform in the box
+
+
 def test_expert_masking_uses_a_saved_actor(tmp_path):
     run_script("--env-id", "Hopper-v4", "--masking", "none", "--total-timesteps", "200", "--learning-starts", "100",
                "--eval-every", "0", "--checkpoint-every", "0", "--save-model", *SMALL, tmp_path=tmp_path / "a")
