@@ -27,7 +27,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from camel_gym.priors import SHIPPED_PRIORS, handtuned_prior, shipped_prior
+from camel_gym.priors import SHIPPED_PRIORS, env_family, handtuned_prior, shipped_prior
 from camel_gym.records import Episode
 from camel_gym.sandbox import as_action, load_policy
 
@@ -98,8 +98,16 @@ def run_episode(
     )
 
 
+#: Gymnasium's MuJoCo envs whose ``qpos[0]`` is the root body's x, the direction they are paid to
+#: move in. Elsewhere ``qpos[0]`` is something else (InvertedPendulum's cart, Reacher's joint angle).
+LOCOMOTION_FAMILIES = frozenset({"ant", "half_cheetah", "hopper", "humanoid", "swimmer", "walker2d"})
+
+
 def _x_position(env: gym.Env) -> float | None:
     """The root body's x (``qpos[0]``) of a MuJoCo locomotion env, else None."""
+    spec = env.spec
+    if spec is None or spec.namespace is not None or env_family(spec.id) not in LOCOMOTION_FAMILIES:
+        return None
     data = getattr(env.unwrapped, "data", None)
     return float(data.qpos[0]) if data is not None and hasattr(data, "qpos") else None
 

@@ -118,6 +118,18 @@ def test_an_interrupted_evaluation_plays_only_the_missing_episodes(run_dir, monk
     assert played == [3, 3, 3, 3]
 
 
+@pytest.mark.parametrize(
+    ("env_id", "has_forward"), [("Hopper-v4", True), ("Swimmer-v4", True), ("InvertedPendulum-v4", False), ("Reacher-v4", False)]
+)
+def test_forward_progress_only_where_x_is_the_way_forward(env_id, has_forward):
+    # qpos[0] is the root's x only in the locomotion envs: InvertedPendulum's is the cart, Reacher's
+    # a joint angle, and ranking by them would put a prior that pushes the cart away first
+    from camel_gym.evaluation import run_episode
+
+    episode = run_episode(gym.make(env_id), None, seed=0, max_steps=20)
+    assert (episode.forward is not None) == has_forward
+
+
 def test_evaluate_cli_and_its_errors(run_dir, tmp_path, capsys):
     assert main(["evaluate", "--run-dir", str(run_dir), "--episodes", "2", "--no-progress"]) == 0
     out = capsys.readouterr().out

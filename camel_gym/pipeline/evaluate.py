@@ -45,8 +45,8 @@ __all__ = ["SCORE_DEFINITION", "evaluate_run", "ranked_table", "robust_score"]
 #: How a candidate's robustness score is defined; printed under every ranked table.
 SCORE_DEFINITION = (
     "score = P25 - |P25| x (1 - (1 - saturation) x (1 - prior error rate)), where P25 is the 25th percentile over "
-    "the seeded episodes of forward progress (metres the root body moved along x; episode return for an env "
-    "without one). For P25 >= 0 that is P25 x (1 - saturation) x (1 - error rate); a negative P25 is pushed down "
+    "the seeded episodes of forward progress (metres the root body moved along x, in Gymnasium's MuJoCo locomotion "
+    "envs: Ant, HalfCheetah, Hopper, Humanoid, Swimmer, Walker2d; episode return in any other env). For P25 >= 0 that is P25 x (1 - saturation) x (1 - error rate); a negative P25 is pushed down "
     "by the same share, so the penalties always lower the score. "
     "Why not mean return: the survival bonus pays a prior that stands still (Hopper: ~1000 for 0 m), one lucky "
     "episode lifts a mean, a prior pinned at the action limits leaves the learner a one-sided sliver of mask, and "
