@@ -180,17 +180,34 @@ def _child(request: dict[str, Any]) -> dict[str, Any]:
     observations = np.asarray(request["observations"], dtype=request["observation_dtype"])
     shape = None if request["action_shape"] is None else tuple(request["action_shape"])
     start = time.perf_counter()
+    actions = []
     for i, obs in enumerate(observations):
         try:
             out = policy(obs)
             if shape is not None:
-                as_action(out, shape, request["action_dtype"])
+                actions.append(as_action(out, shape, request["action_dtype"]))
             else:
-                as_action(out, np.shape(out), np.float64)
+                actions.append(as_action(out, np.shape(out), np.float64))
         except Exception as exc:  # a prior may raise anything; the reason goes back to the parent
             reason = f"policy(obs) failed on trial observation {i}: {type(exc).__name__}: {exc}"
             return {"ok": False, "reason": reason, "lineno": traceback_line(exc, filename)}
     elapsed = time.perf_counter() - start
+    # the contract's "no global state": asked again after all the others, the first observation
+    # must give the same action. A prior that counts steps would otherwise start each evaluation
+    # episode where the last one stopped, and train differently from how it was ranked.
+    if len(observations) > 1:
+        try:
+            again = as_action(policy(observations[0]), actions[0].shape, actions[0].dtype)
+        except Exception as exc:
+            reason = f"policy(obs) failed on trial observation 0, asked a second time: {type(exc).__name__}: {exc}"
+            return {"ok": False, "reason": reason, "lineno": traceback_line(exc, filename)}
+        if not np.array_equal(again, actions[0]):
+            reason = (
+                f"policy(obs) gave trial observation 0 the action {np.round(actions[0], 4).tolist()} and, asked again "
+                f"after {len(observations) - 1} other calls, {np.round(again, 4).tolist()}: it must depend on obs only "
+                "(keep nothing between calls: no mutable globals, counters or caches)"
+            )
+            return {"ok": False, "reason": reason, "lineno": None}
     return {"ok": True, "calls": len(observations), "seconds_per_call": elapsed / max(len(observations), 1)}
 
 
