@@ -162,6 +162,14 @@ def test_select_by_score_and_install_with_provenance(run_dir, tmp_path, capsys):
     install_prior(run_dir, "c01", dest, force=True)
     assert (run_dir / "selection" / "replaced_hopper_v4.py").read_text() == text
     assert "Selected by hand" in installed.read_text() and installed.read_text().endswith(STAND)
+    # a second --force keeps the first backup and adds one
+    second = installed.read_text()
+    install_prior(run_dir, "c00", dest, force=True)
+    assert (run_dir / "selection" / "replaced_hopper_v4.py").read_text() == text
+    assert (run_dir / "selection" / "replaced_hopper_v4.1.py").read_text() == second
+    # an install that would be refused is refused before any probe runs (the probe script is missing)
+    with pytest.raises(FileExistsError, match="--force"):
+        select_run(run_dir, probe_top_k=1, td3_script=tmp_path / "no_such_td3.py", install=True, install_dir=dest)
     with pytest.raises(ValueError, match="not a valid candidate"):
         install_prior(run_dir, "c04", dest)
     assert main(["select", "--run-dir", str(run_dir), "--install", "--install-dir", str(dest)]) == 2

@@ -174,6 +174,18 @@ def probe(
     )
 
 
+def _install_target(env_id: str, install_dir: str | Path | None, force: bool, run: Path) -> Path:
+    """Where ``install_prior`` writes ``env_id``'s prior.
+
+    Raises:
+        FileExistsError: the file exists and ``force`` is False.
+    """
+    target = Path(install_dir or policy_dir()) / _installed_name(env_id)
+    if target.exists() and not force:
+        raise FileExistsError(f"{target} exists; pass --force to replace it (the old file is kept in {run / 'selection'})")
+    return target
+
+
 def _installed_name(env_id: str) -> str:
     """The prior file ``install_prior`` writes: the shipped one that serves ``env_id``, else ``<family>_v<N>.py``.
 
@@ -197,7 +209,8 @@ def install_prior(
 
     The file gets a header saying how it was made: model, endpoint host, temperature, prompt
     hash, run directory, candidate and repair attempts, its evaluation metrics and the selection.
-    A file it replaces is kept as ``RUN/selection/replaced_<file>``.
+    A file it replaces is kept as ``RUN/selection/replaced_<file>`` (``replaced_<stem>.1.py`` and on
+    when that exists already, so the original survives repeated installs).
 
     Raises:
         FileExistsError: the target exists and ``force`` is False.
@@ -208,13 +221,16 @@ def install_prior(
     found = {c.name: c for c in candidates(run)}
     if name not in found or found[name].status != "valid":
         raise ValueError(f"{name!r} is not a valid candidate of {run} (valid: {[c.name for c in found.values() if c.status == 'valid']})")
-    target = Path(install_dir or policy_dir()) / _installed_name(meta.env_id)
-    if target.exists() and not force:
-        raise FileExistsError(f"{target} exists; pass --force to replace it (the old file is kept in {run / 'selection'})")
+    target = _install_target(meta.env_id, install_dir, force, run)
     (run / "selection").mkdir(exist_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
-        shutil.copy2(target, run / "selection" / f"replaced_{target.name}")
+        # never over an earlier backup: a second --force would replace the original with the first install
+        backup = run / "selection" / f"replaced_{target.name}"
+        k = 1
+        while backup.exists():
+            backup, k = run / "selection" / f"replaced_{target.stem}.{k}{target.suffix}", k + 1
+        shutil.copy2(target, backup)
     summary_file = run / "evaluation" / "summary.json"
     rows = EvaluationSummary.read(summary_file).candidates if summary_file.is_file() else []
     row = next((r for r in rows if r.name == name and r.status == "valid"), None)
@@ -289,6 +305,8 @@ def select_run(
         raise ValueError(f"need probe_top_k >= 0 and probe_steps >= 100, got {probe_top_k} and {probe_steps}")
     if probe_top_k and meta.env_kwargs:
         raise ValueError(f"probes run td3_camel.py, which takes no env kwargs, and this run uses {meta.env_kwargs}")
+    if install:
+        _install_target(meta.env_id, install_dir, force, run)  # refused now, not after hours of probes
     folder = run / "selection"
     folder.mkdir(exist_ok=True)
     probes: dict[str, ProbeResult] = {}
@@ -347,12 +365,14 @@ def select_run(
             f"early learning, or the probe may be too short for the learner to recover from the mask (try --probe-steps)"
         )
         log(f"warning: {result.warning}")
+    result.write(folder / "selection.json")  # the decision is kept even if the install below fails
+    write_atomic(folder / "selection.md", selection_table(result) + "\n")
     if install:
         target = install_prior(run, chosen, install_dir, force, chosen_by=f"chosen by `camel-gym select` ({how})")
         result.installed = str(target)
         log(f"installed {chosen} as {target}")
-    result.write(folder / "selection.json")
-    write_atomic(folder / "selection.md", selection_table(result) + "\n")
+        result.write(folder / "selection.json")
+        write_atomic(folder / "selection.md", selection_table(result) + "\n")
     return result
 
 
