@@ -78,6 +78,15 @@ def test_rerunning_resumes_without_asking_again(server, tmp_path):
     assert third[0].status == "valid" and len(server.requests) == asked + 1
 
 
+def test_a_reply_that_is_no_completion_is_kept(server, tmp_path):
+    # a content filter or a reasoning model out of tokens: an empty message, status request_failed
+    server.script = [Answer(text="")]
+    (result,) = generate("Hopper-v4", tmp_path / "run", config(server, max_retries=0), n=1, max_repairs=0, log=lambda line: None)
+    assert result.status == "request_failed" and "empty message" in result.error
+    kept = json.loads((tmp_path / "run" / "candidates" / "c00" / "attempt0.failed.json").read_text())
+    assert kept["choices"][0]["message"]["content"] == "" and kept["model"] == "test-model"
+
+
 def test_a_run_directory_belongs_to_one_run(server, tmp_path):
     server.default = Answer(text=GOOD)
     generate("Hopper-v4", tmp_path / "run", config(server), n=1, max_repairs=0, log=lambda line: None)

@@ -68,13 +68,27 @@ def test_malformed_json_is_a_clear_error(server):
         ask(server, max_retries=0)
 
 
-def test_empty_choices_and_empty_messages_are_errors(server):
+def test_empty_choices_and_empty_messages_are_errors_that_keep_the_reply(server):
     server.script = [Answer(choices=False)]
-    with pytest.raises(LLMError, match="no choices"):
+    with pytest.raises(LLMError, match="no choices") as failed:
         ask(server)
+    assert failed.value.raw["choices"] == []  # the caller can keep what came back
     server.script = [Answer(text="")]
-    with pytest.raises(LLMError, match="empty message"):
+    with pytest.raises(LLMError, match="empty message") as failed:
         ask(server)
+    assert failed.value.raw["choices"][0]["finish_reason"] == "stop"
+    # a gateway that answers 200 with an error object: its message is the reason
+    server.script = [Answer(body={"error": {"message": "quota exceeded for this key", "type": "insufficient_quota"}})]
+    with pytest.raises(LLMError, match="no choices: quota exceeded for this key"):
+        ask(server)
+
+
+def test_a_client_error_is_asked_once_and_said_so(server):
+    server.script = [Answer(status=400)]
+    with pytest.raises(LLMError) as failed:
+        ask(server, max_retries=2)
+    assert str(failed.value) == "the endpoint answered 400: scripted 400"  # no "after 2 retries"
+    assert len(server.requests) == 1
 
 
 def test_authentication_failure_is_not_retried(server):

@@ -21,7 +21,15 @@ __all__ = ["Completion", "LLMConfig", "LLMError", "complete", "make_client"]
 
 
 class LLMError(RuntimeError):
-    """The endpoint could not be used, or its reply was not a usable completion."""
+    """The endpoint could not be used, or its reply was not a usable completion.
+
+    ``raw``: the endpoint's reply as JSON, where there was one (a reply with no choices or an empty
+    message), so that the caller can keep it.
+    """
+
+    def __init__(self, message: str, raw: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.raw = raw
 
 
 @dataclass
@@ -107,7 +115,10 @@ def complete(client: Any, config: LLMConfig, messages: list[dict[str, str]]) -> 
     except openai.APIConnectionError as exc:
         raise LLMError(f"cannot reach {config.host}: {exc}") from None
     except openai.APIStatusError as exc:
-        raise LLMError(f"the endpoint answered {exc.status_code} after {config.max_retries} retries: {_detail(exc)}") from None
+        # the client retries only these statuses; a 400 or 403 was asked once
+        retried = exc.status_code in (408, 409, 429) or exc.status_code >= 500
+        after = f" after {config.max_retries} retries" if retried and config.max_retries else ""
+        raise LLMError(f"the endpoint answered {exc.status_code}{after}: {_detail(exc)}") from None
     except (openai.APIResponseValidationError, ValueError) as exc:
         raise LLMError(f"the endpoint's reply is not a Chat Completions response (malformed JSON?): {exc}") from None
     seconds = time.perf_counter() - start
@@ -115,11 +126,14 @@ def complete(client: Any, config: LLMConfig, messages: list[dict[str, str]]) -> 
         raise LLMError(f"the endpoint's reply is not a Chat Completions response: {str(response)[:200]!r}")
     raw = response.model_dump()
     if not response.choices:
-        raise LLMError("the endpoint returned a response with no choices")
+        # some gateways answer 200 with {"error": {...}} (a quota, a filter): say what they said
+        error = raw.get("error")
+        said = error.get("message") if isinstance(error, dict) else error
+        raise LLMError("the endpoint returned a response with no choices" + (f": {str(said)[:300]}" if said else ""), raw=raw)
     choice = response.choices[0]
     text = choice.message.content if choice.message is not None else None
     if not text:
-        raise LLMError(f"the endpoint returned an empty message (finish_reason={choice.finish_reason!r})")
+        raise LLMError(f"the endpoint returned an empty message (finish_reason={choice.finish_reason!r})", raw=raw)
     return Completion(text=text, raw=raw, finish_reason=choice.finish_reason, seconds=seconds)
 
 

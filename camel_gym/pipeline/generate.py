@@ -20,6 +20,7 @@ loses nothing and re-running into the same directory resumes instead of asking a
     RUN/candidates/c00/attempt0.request.json, .request.md  the messages of each request (all turns)
     RUN/candidates/c00/attempt0.md       the raw reply text (attempt1.md ... for repairs)
     RUN/candidates/c00/attempt0.json     the raw response JSON (offline: the reply file and its sha256)
+    RUN/candidates/c00/attempt0.failed.json  a response that was no completion (no choices, empty message)
     RUN/candidates/c00/attempt0.py       the extracted code, when there was any
     RUN/candidates/c00/attempt0.check.json  the sandbox's verdict (AttemptCheck)
     RUN/candidates/c00/status.json       valid / invalid / request_failed, and the final attempt (CandidateStatus)
@@ -135,6 +136,8 @@ def _candidate(folder: Path, prompt: Prompt, env: Any, source: Any, max_repairs:
             try:
                 reply = _ask(source, stem, messages)
             except LLMError as exc:
+                if exc.raw is not None:  # a reply that was no completion is kept too (resuming asks again)
+                    write_json(stem.with_suffix(".failed.json"), exc.raw)
                 result = CandidateStatus(name=name, status="request_failed", attempts=attempt, error=str(exc))
                 result.write(status_file)
                 log(f"{name} attempt {attempt}: request failed: {exc}")
