@@ -8,7 +8,7 @@ from camel_gym.pipeline.cli import main
 from camel_gym.pipeline.generate import generate
 from camel_gym.pipeline.client import LLMConfig
 from camel_gym.records import AttemptCheck, CandidateStatus, read_meta
-from chat_server import Answer, ChatServer
+from chat_server import Answer, ChatServer, completion_json
 
 GOOD = """Let's think step by step. The hopper has three joints...
 
@@ -76,6 +76,16 @@ def test_rerunning_resumes_without_asking_again(server, tmp_path):
     (c0 / "attempt0.check.json").unlink()
     third = generate("Hopper-v4", tmp_path / "run", config(server), n=2, max_repairs=0, log=lambda line: None)
     assert third[0].status == "valid" and len(server.requests) == asked + 1
+
+
+def test_a_reply_cut_off_at_the_length_limit_is_named_in_the_repair(server, tmp_path):
+    cut = completion_json("```python\nimport numpy as np\n\ndef policy(obs):\n    return np.clip(")
+    cut["choices"][0]["finish_reason"] = "length"
+    server.script = [Answer(body=cut), Answer(text=GOOD)]
+    (result,) = generate("Hopper-v4", tmp_path / "run", config(server), n=1, max_repairs=1, log=lambda line: None)
+    assert result.status == "valid" and result.attempts == 2
+    repair = server.requests[1]["json"]["messages"][-1]["content"]
+    assert "cut off at the model's output limit (finish_reason 'length')" in repair
 
 
 def test_a_reply_that_is_no_completion_is_kept(server, tmp_path):

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import sys
 import time
 from pathlib import Path
@@ -109,6 +110,15 @@ def _ask(source: Any, stem: Path, messages: list[dict[str, str]]) -> Completion:
     return complete(client, config, messages)
 
 
+def _cut_off(stem: Path) -> bool:
+    """Whether the endpoint's reply of ``stem`` stopped at its length limit (never for reply files)."""
+    try:
+        choices = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8")).get("choices") or [{}]
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(choices[0], dict) and choices[0].get("finish_reason") == "length"
+
+
 def _check(code: str, env: Any) -> AttemptCheck:
     start = time.perf_counter()
     try:
@@ -152,6 +162,11 @@ def _candidate(folder: Path, prompt: Prompt, env: Any, source: Any, max_repairs:
         else:
             write_atomic(stem.with_suffix(".py"), code)
             check = _check(code, env)
+        if not check.ok and _cut_off(stem):  # the model should know its code was cut, not only what broke
+            check.error = (
+                "your reply was cut off at the model's output limit (finish_reason 'length'), so its code is "
+                f"incomplete; answer with the code alone, shorter. {check.error}"
+            )
         check.write(stem.with_suffix(".check.json"))
         if check.ok:
             write_atomic(folder / "policy.py", code)
