@@ -76,6 +76,11 @@ def test_rerunning_resumes_without_asking_again(server, tmp_path):
     (c0 / "attempt0.check.json").unlink()
     third = generate("Hopper-v4", tmp_path / "run", config(server), n=2, max_repairs=0, log=lambda line: None)
     assert third[0].status == "valid" and len(server.requests) == asked + 1
+    # a larger --n adds candidates, and meta.json counts them; another temperature is another run
+    generate("Hopper-v4", tmp_path / "run", config(server), n=3, max_repairs=0, log=lambda line: None)
+    assert read_meta(tmp_path / "run").n == 3 and len(read_meta(tmp_path / "run").statuses) == 3
+    with pytest.raises(ValueError, match=r"holds another run \(\{'temperature': \(0\.8, 1\.0\)\}\)"):
+        generate("Hopper-v4", tmp_path / "run", config(server, temperature=1.0), n=3, max_repairs=0, log=lambda line: None)
 
 
 def test_a_reply_cut_off_at_the_length_limit_is_named_in_the_repair(server, tmp_path):

@@ -234,6 +234,10 @@ def generate(
         clash = {k: (getattr(meta, k), v) for k, v in identity.items() if getattr(meta, k) != v}
         if (meta.replies_dir is None) != (replies_dir is None):
             clash["replies"] = ("from " + (meta.replies_dir or "an endpoint"), "from " + ("files" if replies_dir else "an endpoint"))
+        elif replies_dir is None:  # meta.json and an installed prior's header name the first values
+            for key, value in (("temperature", config.temperature), ("endpoint_host", config.host)):
+                if getattr(meta, key) != value:
+                    clash[key] = (getattr(meta, key), value)
         if clash:
             raise ValueError(f"{run} holds another run ({clash}); use a new --run-dir to start a new one")
     else:
@@ -256,5 +260,7 @@ def generate(
             results.append(_candidate(run / "candidates" / f"c{i:02d}", prompt, env, source, max_repairs, say))
             bar.update(1)
     env.close()
-    dataclasses.replace(meta, updated=timestamp(), statuses={r.name: r.status for r in results}).write(meta_file)
+    # a rerun with a larger --n adds candidates; meta.n counts them all
+    done = {**meta.statuses, **{r.name: r.status for r in results}} if meta.statuses else {r.name: r.status for r in results}
+    dataclasses.replace(meta, n=len(done), updated=timestamp(), statuses=done).write(meta_file)
     return results
