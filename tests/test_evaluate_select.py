@@ -203,9 +203,10 @@ def test_probes_train_td3_with_the_top_candidates_and_resume(run_dir, monkeypatc
     first = result.ranking[0]
     assert first.name == result.chosen and None not in (first.probe_value, first.probe_stderr, first.vs_baseline)
     assert "probe: eval return after the mask" in (run_dir / "selection" / "selection.md").read_text()
-    # finished probes are reused, not run again
+    # finished probes are reused, not run again, also when select runs from another directory
     monkeypatch.setattr(selection.subprocess, "run", lambda *a, **k: pytest.fail("a finished probe ran again"))
-    again = select_run(run_dir, probe_top_k=2, probe_steps=300, probe_eval_episodes=2, log=lambda line: None)
+    monkeypatch.chdir(run_dir.parent)
+    again = select_run(run_dir.name, probe_top_k=2, probe_steps=300, probe_eval_episodes=2, log=lambda line: None)
     assert again.chosen == result.chosen and again.probes["c03"].value == result.probes["c03"].value
 
 

@@ -82,7 +82,13 @@ def _same_settings(run: Path, wanted: dict[str, Any]) -> bool:
         args = read_run_args(run)
     except (FileNotFoundError, RecordError):  # log.txt, or a run killed before it wrote args.json
         return False
-    return all(key in args and args[key] == value for key, value in wanted.items())
+    def same(key: str, value: Any) -> bool:
+        if key == "policy" and value is not None and isinstance(args.get(key), str):
+            # absolute since probes record it so; an older probe's relative path, from where select ran then
+            return Path(args[key]).resolve() == Path(value).resolve()
+        return key in args and args[key] == value
+
+    return all(same(key, value) for key, value in wanted.items())
 
 
 def clearly_better(a: ProbeResult, b: ProbeResult) -> bool:
@@ -126,7 +132,7 @@ def probe(
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     wanted = {"env_id": env_id, "masking": masking, "seed": seed, "total_timesteps": steps,
-              "eval_episodes": eval_episodes, "policy": None if policy is None else str(policy)}
+              "eval_episodes": eval_episodes, "policy": None if policy is None else str(Path(policy).resolve())}
     # runs of this probe with these settings; runs with other settings are left alone
     runs = [d for d in sorted(out_dir.iterdir()) if _same_settings(d, wanted)]
     finished = [d for d in runs if (d / TRAINING_SUMMARY_JSON).is_file()]
@@ -148,7 +154,7 @@ def probe(
                 "--checkpoint-every", str(every), "--runs-dir", str(out_dir), "--no-progress",
             ]
             if policy is not None:
-                command += ["--policy", str(policy)]
+                command += ["--policy", str(Path(policy).resolve())]  # recorded so: reusable from any directory
         with (out_dir / "log.txt").open("a") as log:
             log.write("$ " + " ".join(command) + "\n")
             log.flush()
