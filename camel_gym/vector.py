@@ -94,7 +94,8 @@ def _bounds_in_force(
 class VectorEpsilonMask(EpsilonClock, VectorWrapper):
     """Epsilon-masking driven by the global step: eps_t = max(1 - t / (mask_fraction * T), 0).
 
-    ``t`` counts env steps over all sub-envs (``num_envs`` per ``step()``), so the mask fades
+    ``t`` counts env steps over all sub-envs (``num_envs`` per ``step()``, less the rows that only
+    reset on it under next-step autoreset), so the mask fades
     over ``mask_fraction * total_timesteps`` steps of experience however many envs collect it.
     Each sub-env's row keeps the prior's bounds with probability eps_t (one draw per row), else
     becomes the full space; ``info["mask_applied"]`` is the boolean array of those draws. With
@@ -116,6 +117,9 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
        space while ``mask_applied`` said True); checks finite bounds and the bounds' units
      * v0.3.0 - Accepts a :class:`~camel_gym.schedules.MaskSchedule`: per-episode draws and
        each episode's return reported to it
+     * v0.4.0 - Under next-step autoreset a row's reset step no longer advances the clock (it ran
+       ahead of the single-env wrapper's by one step per episode); under same-step autoreset the
+       ended episodes' last states get their bounds in force and flags in ``info["final_info"]``
     """
 
     def __init__(
@@ -134,6 +138,7 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         self._applied = np.zeros(self.num_envs, dtype=bool)
         self._rng = np.random.default_rng()
         self._episode_rng = np.random.default_rng()
+        self._final_rng = np.random.default_rng()  # same-step autoreset: the ended episodes' last states
         self._autoreset_mode = AutoresetMode(envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP))
         #: Whether each sub-env's current episode is masked (the schedule's draw when it began).
         self.episode_masked = np.ones(self.num_envs, dtype=bool)
@@ -172,6 +177,7 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
             first = seed if isinstance(seed, int) else seed[0]
             self._rng = np.random.default_rng([first, 0xCA3E1])  # as EpsilonMaskWrapper seeds its streams
             self._episode_rng = np.random.default_rng([first, 0xCA3E1, 1])
+            self._final_rng = np.random.default_rng([first, 0xCA3E1, 2])
         kept = _kept_rows(options)
         obs, info = self.env.reset(seed=seed, options=options)
         started = np.ones(self.num_envs, dtype=bool) if kept is None else ~kept
@@ -183,7 +189,10 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         """Step all sub-envs, advance the global clock by ``num_envs``, report ended episodes to
         the schedule, draw the masks."""
         obs, rewards, terminations, truncations, info = self.env.step(actions)
-        self.timestep += self.num_envs
+        # a row that only resets on this step (next-step autoreset) took no env step: the clock
+        # counts experience, as EpsilonMaskWrapper's does, whose reset() does not advance it
+        resetting = int(self._ended.sum()) if self._autoreset_mode == AutoresetMode.NEXT_STEP else 0
+        self.timestep += self.num_envs - resetting
         ended = np.logical_or(terminations, truncations)
         if self._autoreset_mode == AutoresetMode.NEXT_STEP:
             # the rows that ended last step hold their reset observation now (reward 0)
@@ -195,8 +204,24 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         for row in np.flatnonzero(ended):
             self.schedule.record_episode(float(self._episode_returns[row]), bool(self.episode_masked[row]), self.timestep)
         if self._autoreset_mode == AutoresetMode.SAME_STEP:
+            if ended.any() and "final_info" in info:
+                self._apply_final(info["final_info"], ended)
             self._start_episodes(ended)  # these rows hold their reset observation already
         return obs, rewards, terminations, truncations, self._apply(info)
+
+    def _apply_final(self, final_info: dict[str, Any], ended: np.ndarray) -> None:
+        """Same-step autoreset: the bounds in force in the ended episodes' last states, in
+        ``final_info`` (where a learner reads s' of a truncated episode), drawn as for any state
+        (from a stream of their own, so the other rows' draws are those of next-step mode)."""
+        bounds, missing = _bounds_in_force(final_info, self._full, "VectorEpsilonMask", self._bounds)
+        p = self.schedule.step_probability(self.timestep)
+        applied = (self._final_rng.random(self.num_envs) < p) & self.episode_masked & ended
+        if missing is not None:
+            applied &= ~missing
+        bounds = bounds.copy()
+        bounds[~applied] = self._full
+        final_info["action_bounds"], final_info["_action_bounds"] = bounds, ended.copy()
+        final_info["mask_applied"], final_info["_mask_applied"] = applied, ended.copy()
 
     def action_bounds(self) -> np.ndarray:
         """The bounds in force, ``(num_envs, 2, act_dim)`` (a copy)."""
@@ -219,6 +244,8 @@ class VectorBoundsObservation(VectorWrapper):
      * v0.1.0 - Initially added
      * v0.2.0 - Rows that a partial reset leaves alone keep their bounds; checks finite bounds
        and the bounds' units
+     * v0.3.0 - Under same-step autoreset ``info["final_obs"]`` is extended too (it kept the raw
+       size, so s' of a truncated episode did not fit the network)
     """
 
     def __init__(self, envs: VectorEnv):
@@ -244,8 +271,18 @@ class VectorBoundsObservation(VectorWrapper):
         return self._observe(obs, info, kept), info
 
     def step(self, actions: Any):
-        """Step and return the extended observations."""
+        """Step and return the extended observations (and, under same-step autoreset, the extended
+        ``info["final_obs"]`` of the episodes that ended)."""
         obs, rewards, terminations, truncations, info = self.env.step(actions)
+        final = info.get("final_info")
+        if final is not None and "final_obs" in info:
+            rows = np.flatnonzero(info.get("_final_obs", np.logical_or(terminations, truncations)))
+            bounds, _ = _bounds_in_force(final, self._full, "VectorBoundsObservation", self._bounds)
+            flags = final.get("mask_applied", np.ones(self.num_envs, dtype=bool))
+            final_obs = info["final_obs"].copy()
+            for row in rows:
+                final_obs[row] = np.concatenate([final_obs[row], bounds[row].ravel().astype(obs.dtype), [flags[row]]]).astype(obs.dtype)
+            info["final_obs"] = final_obs
         return self._observe(obs, info), rewards, terminations, truncations, info
 
 

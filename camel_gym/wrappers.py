@@ -243,9 +243,11 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
             self._prior_failed(f"{type(exc).__name__}: {exc}")
             self._bounds = full_bounds(self._low, self._high)
             info["prior_error"] = self.last_prior_error
+            info.pop("prior_action", None)  # an env may hand back the same dict every step
         else:
             self._bounds = prior_bounds_within(action, self._limits)
             info["prior_action"] = np.minimum(np.maximum(action, self._low, out=action), self._high, out=action)
+            info.pop("prior_error", None)
         info["action_bounds"] = self._bounds.copy()
         return info
 

@@ -59,6 +59,29 @@ def test_rows_hold_the_bounds_of_their_own_observation(mode, autoreset):
     assert done_rows > 0 and masked_rows > 0
 
 
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_same_step_autoreset_gives_the_last_states_their_bounds(p):
+    # a learner reads s' of a truncated episode from final_obs: it must have the extended layout,
+    # and the bounds in force there, drawn like any state's (never masked with p = 0, always with 1)
+    def make():
+        return LLMBoundsWrapper(gym.make("Pendulum-v1", max_episode_steps=3), policy=lambda obs: [0.5], bias=0.3)
+
+    envs = gym.vector.SyncVectorEnv([make, make], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    envs = VectorBoundsObservation(VectorEpsilonMask(envs, schedule=lambda t: p))
+    envs.reset(seed=0)
+    for _ in range(3):
+        obs, _, _, truncated, info = envs.step(np.zeros((2, 1), np.float32))
+    assert truncated.all()
+    expected = [[-0.1], [1.1]] if p else [[-2.0], [2.0]]  # the box 0.5 +- 0.3 x 2, or the whole space
+    for row in range(2):
+        final = info["final_obs"][row]
+        assert final.shape == obs[row].shape == (6,)
+        np.testing.assert_allclose(final[3:5], np.ravel(expected), atol=1e-6)
+        assert final[5] == p
+        np.testing.assert_allclose(info["final_info"]["action_bounds"][row], expected, atol=1e-6)
+        assert info["final_info"]["mask_applied"][row] == bool(p)
+
+
 def test_schedule_runs_on_the_global_step():
     envs = camel_vec(4, "sync", gym.vector.AutoresetMode.NEXT_STEP, total=400, mask_fraction=0.5)
     eps = envs.env.env  # the VectorEpsilonMask
@@ -73,21 +96,31 @@ def test_schedule_runs_on_the_global_step():
 
 
 def test_one_sub_env_matches_the_single_env_wrapper():
-    single = EpsilonMaskWrapper(LLMBoundsWrapper(gym.make("Hopper-v4"), policy=PRIOR), mask_fraction=1.0, total_timesteps=200)
-    envs = gym.make_vec("Hopper-v4", num_envs=1, wrappers=[lambda e: LLMBoundsWrapper(e, policy=PRIOR)])
-    vector = VectorEpsilonMask(envs, mask_fraction=1.0, total_timesteps=200)
+    # Pendulum-v1 truncated at 20 steps: many episodes while the mask fades over 400 steps
+    def make():
+        return LLMBoundsWrapper(gym.make("Pendulum-v1", max_episode_steps=20), policy=lambda obs: [0.5])
+
+    single = EpsilonMaskWrapper(make(), mask_fraction=1.0, total_timesteps=400)
+    vector = VectorEpsilonMask(gym.vector.SyncVectorEnv([make]), mask_fraction=1.0, total_timesteps=400)
     _, info_s = single.reset(seed=5)
     _, info_v = vector.reset(seed=5)
     flags_s, flags_v = [info_s["mask_applied"]], [bool(info_v["mask_applied"][0])]
-    for _ in range(150):
-        action = np.zeros(ACT_DIM, np.float32)
+    rng = np.random.default_rng(0)
+    for _ in range(400):
+        action = rng.uniform(-2, 2, (1,)).astype(np.float32)
         _, _, terminated, truncated, info_s = single.step(action)
         _, _, _, _, info_v = vector.step(action[None])
-        if terminated or truncated:
-            break
         flags_s.append(info_s["mask_applied"])
         flags_v.append(bool(info_v["mask_applied"][0]))
         np.testing.assert_array_equal(info_s["action_bounds"], info_v["action_bounds"][0])
+        if terminated or truncated:  # the vector env's next step is the reset, the single env's reset()
+            _, info_s = single.reset()
+            _, _, _, _, info_v = vector.step(action[None])
+            flags_s.append(info_s["mask_applied"])
+            flags_v.append(bool(info_v["mask_applied"][0]))
+            np.testing.assert_array_equal(info_s["action_bounds"], info_v["action_bounds"][0])
+    # the clocks count the same experience, so the fade (and every draw) agrees episode after episode
+    assert single.timestep == vector.timestep == 400
     assert flags_s == flags_v and True in flags_s and False in flags_s
 
 

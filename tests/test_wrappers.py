@@ -71,6 +71,28 @@ class TestLLMBoundsWrapper:
             _, _, _, _, info = env.step(np.zeros(1, np.float32))
         assert env.prior_errors == 4 and reason in env.last_prior_error
 
+    def test_an_env_that_reuses_its_info_dict_gets_no_stale_keys(self):
+        class SameDict(gym.Wrapper):  # some envs hand back one dict, updated in place
+            def __init__(self, env):
+                super().__init__(env)
+                self.info = {}
+
+            def reset(self, **kwargs):
+                return self.env.reset(**kwargs)[0], self.info
+
+            def step(self, action):
+                obs, reward, terminated, truncated, _ = self.env.step(action)
+                return obs, reward, terminated, truncated, self.info
+
+        calls = iter([0.5, "fails", 0.5])
+        env = LLMBoundsWrapper(SameDict(gym.make("Pendulum-v1")), policy=lambda obs: [float(next(calls))])
+        assert "prior_action" in env.reset(seed=0)[1]
+        with pytest.warns(RuntimeWarning, match="prior policy failed"):
+            info = env.step(np.zeros(1, np.float32))[4]
+        assert "prior_error" in info and "prior_action" not in info
+        info = env.step(np.zeros(1, np.float32))[4]
+        assert "prior_action" in info and "prior_error" not in info
+
     def test_prior_over_budget_gives_full_bounds(self):
         policy = load_policy("def policy(obs):\n    while True:\n        pass\n", trial=False, max_iterations=200)
         env = LLMBoundsWrapper(gym.make("Pendulum-v1"), policy=policy)
