@@ -43,7 +43,7 @@ class EpsilonScheduleCallback(BaseCallback):
     def _on_step(self) -> bool:
         if self.n_calls % self.every == 0:
             self._sync()
-            if self.n_calls % 1000 == 0:
-                probability = self.training_env.env_method("mask_probability", indices=[0])[0]
-                self.logger.record("camel/mask_probability", probability)
+        if self.n_calls % 1000 == 0:  # every 1000 calls whatever `every` is (with every=3 it was every 3000)
+            probability = self.training_env.env_method("mask_probability", indices=[0])[0]
+            self.logger.record("camel/mask_probability", probability)
         return True

@@ -185,6 +185,7 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
      * v0.1.0 - Initially added
      * v0.2.0 - The recorded constructor arguments hold a prior file's absolute path, so that
        ``gym.make(env.spec)`` works from any directory; :attr:`bounds_space` added
+     * v0.3.0 - No stale ``prior_action``/``prior_error`` in an info dict the env reuses
     """
 
     def __init__(
@@ -315,6 +316,7 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
      * v0.2.0 - Refuses an action wrapper between it and the LLMBoundsWrapper that changes the units
      * v0.3.0 - Accepts a :class:`~camel_gym.schedules.MaskSchedule`: episodes it leaves unmasked,
        and each episode's return reported to it
+     * v0.4.0 - ``mask_applied`` is False where the prior failed (the bounds were the full space)
     """
 
     def __init__(
@@ -373,6 +375,7 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
             _bounds_from(info, "EpsilonMaskWrapper")  # raises the explanatory error
         u = self._draw()  # always one draw, so the stream is p-independent
         applied = self.episode_masked and bool(u < self.schedule.step_probability(self.timestep))
+        applied = applied and "prior_error" not in info  # a failed prior left the full space: no mask, as the vector twin says
         if not applied:
             bounds = self._full.copy()
             info["action_bounds"] = bounds

@@ -94,3 +94,26 @@ def test_sb3_agent_with_the_adaptive_schedule_lets_go_of_a_harmful_prior():
     assert signals["mask_masked_episodes"] + signals["mask_unmasked_episodes"] == finished > 40
     assert signals["mask_masked_return"] < signals["mask_unmasked_return"]
     assert schedule.episode_probability() == 0.1 and vec.env_method("mask_probability")[0] <= 0.1
+
+
+def test_the_callback_logs_the_mask_probability_every_1000_calls_whatever_every_is():
+    records = []
+
+    class Model:  # what the callback reads of a model: its env and its logger
+        num_timesteps = 0
+
+        def get_env(self):
+            return Vec()
+
+        logger = type("Logger", (), {"record": lambda self, key, value: records.append((key, value))})()
+
+    class Vec:
+        def env_method(self, name, *args, indices=None):
+            return [0.5] if name == "mask_probability" else [None]
+
+    callback = EpsilonScheduleCallback(every=3)
+    callback.model = Model()
+    for n in range(1, 3001):
+        callback.n_calls = n
+        callback._on_step()
+    assert records == [("camel/mask_probability", 0.5)] * 3  # at 1000, 2000, 3000 (it was at 3000 only)

@@ -158,6 +158,14 @@ class TestLLMBoundsWrapper:
 
 
 class TestEpsilonMaskWrapper:
+    def test_a_failed_prior_is_no_mask_in_the_flag_either(self):
+        # the bounds are the full space where the prior failed, so the flag says no mask, as the vector twin's does
+        env = EpsilonMaskWrapper(LLMBoundsWrapper(gym.make("Pendulum-v1"), policy=lambda obs: 1 / 0), schedule=lambda t: 1.0)
+        with pytest.warns(RuntimeWarning, match="prior policy failed"):
+            _, info = env.reset(seed=0)
+        assert info["mask_applied"] is False and "prior_error" in info
+        np.testing.assert_array_equal(info["action_bounds"], [[-2.0], [2.0]])
+
     def make(self, total=1000, seed=0, **kwargs):
         env = LLMBoundsWrapper(gym.make("Pendulum-v1"), policy=lambda obs: [1.0], bias=0.1)
         env = EpsilonMaskWrapper(env, total_timesteps=total, **kwargs)
