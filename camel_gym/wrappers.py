@@ -53,12 +53,20 @@ def check_finite_box(space: gym.Space, wrapper: str) -> Box:
 
     Raises:
         TypeError: ``space`` is not a Box.
-        ValueError: some bound is infinite (the mask is a fraction of each dimension's range).
+        ValueError: ``space`` is not 1-D, or some bound is infinite (the mask is a fraction of each
+            dimension's range).
     """
     if not isinstance(space, Box):
         raise TypeError(
             f"{wrapper} needs a continuous Box action space, got {space}. CAMEL masks continuous "
             f"actions; for discrete actions use info['action_mask']-style masking instead."
+        )
+    if len(space.shape) != 1:
+        # the bounds are (2, d) and the layouts of BoundsObservation flat: a (2, 2) space breaks both
+        raise ValueError(
+            f"{wrapper} needs a flat (1-D) Box action space, got shape {space.shape}. Flatten it first: "
+            f"gymnasium.wrappers.TransformAction(env, lambda a: a.reshape({space.shape}), "
+            f"gymnasium.spaces.Box(low.ravel(), high.ravel(), dtype=...)), with low/high the env's action bounds."
         )
     if not (np.all(np.isfinite(space.low)) and np.all(np.isfinite(space.high))):
         raise ValueError(

@@ -113,6 +113,29 @@ class TestLLMBoundsWrapper:
         with pytest.raises(TypeError, match="continuous Box action space, got Discrete"):
             LLMBoundsWrapper(gym.make("CartPole-v1"), policy=lambda obs: 0)
 
+    def test_a_matrix_action_space_is_refused_with_a_hint_that_works(self):
+        class Grid(gym.Env):
+            observation_space = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+            action_space = gym.spaces.Box(-1.0, 1.0, (2, 2), np.float32)
+
+            def reset(self, *, seed=None, options=None):
+                super().reset(seed=seed)
+                return np.zeros(3, np.float32), {}
+
+            def step(self, action):
+                assert action.shape == (2, 2)
+                return np.zeros(3, np.float32), 0.0, False, False, {}
+
+        with pytest.raises(ValueError, match=r"flat \(1-D\) Box action space, got shape \(2, 2\)") as refused:
+            LLMBoundsWrapper(Grid(), policy=lambda obs: np.zeros(4))
+        assert "TransformAction(env, lambda a: a.reshape((2, 2))" in str(refused.value)
+        low, high = Grid.action_space.low, Grid.action_space.high
+        flat = gym.wrappers.TransformAction(Grid(), lambda a: a.reshape((2, 2)), gym.spaces.Box(low.ravel(), high.ravel(), dtype=np.float32))
+        env = NormalizedMaskedAction(LLMBoundsWrapper(flat, policy=lambda obs: np.full(4, 0.5), bias=0.2))
+        _, info = env.reset(seed=0)
+        assert info["action_bounds"].shape == (2, 4)
+        np.testing.assert_allclose(env.step(np.ones(4, np.float32))[4]["env_action"], np.full(4, 0.7), rtol=1e-6)
+
     @pytest.mark.parametrize("bias", [0.0, 1.2, -0.3, float("inf")])
     def test_bias_out_of_range(self, bias):
         with pytest.raises(ValueError, match=r"bias must lie in \(0, 1\]"):
