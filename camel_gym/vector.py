@@ -35,7 +35,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 from camel_gym.masking import full_bounds, map_into_bounds
 from camel_gym.observation import bounds_observation_space
 from camel_gym.schedules import MaskSchedule
-from camel_gym.wrappers import EpsilonClock, check_bounds_space, check_finite_box
+from camel_gym.wrappers import EpsilonClock, check_bounds_space, check_finite_box, check_not_above_the_mapping
 
 __all__ = ["VectorBoundsObservation", "VectorEpsilonMask", "VectorNormalizedMaskedAction"]
 
@@ -119,7 +119,8 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
        each episode's return reported to it
      * v0.4.0 - Under next-step autoreset a row's reset step no longer advances the clock (it ran
        ahead of the single-env wrapper's by one step per episode); under same-step autoreset the
-       ended episodes' last states get their bounds in force and flags in ``info["final_info"]``
+       ended episodes' last states get their bounds in force and flags in ``info["final_info"]``;
+       refuses to sit above :class:`VectorNormalizedMaskedAction`
     """
 
     def __init__(
@@ -132,6 +133,7 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         """Wrap ``envs``, whose sub-envs publish ``info["action_bounds"]``; arguments as EpsilonMaskWrapper."""
         super().__init__(envs)
         space = _checked_box(envs, "VectorEpsilonMask")
+        check_not_above_the_mapping(envs, VectorNormalizedMaskedAction, "VectorEpsilonMask")
         self._init_clock(mask_fraction, total_timesteps, schedule, "VectorEpsilonMask")
         self._full = full_bounds(space.low, space.high)
         self._bounds = full_bounds(space.low, space.high, (self.num_envs,))

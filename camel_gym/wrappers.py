@@ -81,6 +81,24 @@ def check_finite_box(space: gym.Space, wrapper: str) -> Box:
     return space
 
 
+def check_not_above_the_mapping(env: Any, mapping: type, wrapper: str) -> None:
+    """Refuse ``wrapper`` above the action mapping: the mapping reads the bounds from beneath it, so
+    the mask would never fade (the units check cannot see it on a [-1, 1] action space).
+
+    Raises:
+        ValueError: a ``mapping`` wrapper is beneath ``env``'s top.
+    """
+    inner = env
+    while inner is not None:
+        if isinstance(inner, mapping):
+            raise ValueError(
+                f"{wrapper} is above {mapping.__name__}, which maps actions into the bounds it reads from "
+                f"beneath it, so the mask would never fade. Put {wrapper} beneath it: "
+                f"{mapping.__name__}({wrapper}(LLMBoundsWrapper(env, policy), ...))."
+            )
+        inner = getattr(inner, "env", None)
+
+
 def bounds_space_of(env: gym.Env) -> Box | None:
     """The action space that ``info["action_bounds"]`` describes: the :class:`LLMBoundsWrapper`
     beneath ``env``'s one; None when no wrapper beneath says (a custom source of bounds)."""
@@ -324,7 +342,8 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
      * v0.2.0 - Refuses an action wrapper between it and the LLMBoundsWrapper that changes the units
      * v0.3.0 - Accepts a :class:`~camel_gym.schedules.MaskSchedule`: episodes it leaves unmasked,
        and each episode's return reported to it
-     * v0.4.0 - ``mask_applied`` is False where the prior failed (the bounds were the full space)
+     * v0.4.0 - ``mask_applied`` is False where the prior failed (the bounds were the full space);
+       refuses to sit above :class:`NormalizedMaskedAction`
     """
 
     def __init__(
@@ -351,6 +370,7 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
         gym.Wrapper.__init__(self, env)
         space = check_finite_box(env.action_space, "EpsilonMaskWrapper")
         check_bounds_space(bounds_space_of(env), space, "EpsilonMaskWrapper")
+        check_not_above_the_mapping(env, NormalizedMaskedAction, "EpsilonMaskWrapper")
         self._init_clock(mask_fraction, total_timesteps, schedule, "EpsilonMaskWrapper")
         self._full = full_bounds(space.low, space.high)
         self._bounds = self._full.copy()

@@ -18,6 +18,7 @@ from camel_gym import (
     shipped_prior,
 )
 from camel_gym.priors import SHIPPED_ENV_IDS
+from camel_gym.vector import VectorEpsilonMask, VectorNormalizedMaskedAction
 
 
 def pendulum_prior(obs):
@@ -181,6 +182,17 @@ class TestLLMBoundsWrapper:
 
 
 class TestEpsilonMaskWrapper:
+    def test_above_the_action_mapping_is_refused(self):
+        # on a [-1, 1] action space the units check passes, and the mask would silently never fade
+        mapped = NormalizedMaskedAction(LLMBoundsWrapper(gym.make("Hopper-v4"), policy=lambda obs: np.zeros(3)))
+        with pytest.raises(ValueError, match="EpsilonMaskWrapper is above NormalizedMaskedAction"):
+            EpsilonMaskWrapper(mapped, total_timesteps=100)
+        envs = VectorNormalizedMaskedAction(
+            gym.make_vec("Hopper-v4", num_envs=2, wrappers=[lambda e: LLMBoundsWrapper(e, policy=lambda obs: np.zeros(3))])
+        )
+        with pytest.raises(ValueError, match="VectorEpsilonMask is above VectorNormalizedMaskedAction"):
+            VectorEpsilonMask(envs, total_timesteps=100)
+
     def test_a_failed_prior_is_no_mask_in_the_flag_either(self):
         # the bounds are the full space where the prior failed, so the flag says no mask, as the vector twin's does
         env = EpsilonMaskWrapper(LLMBoundsWrapper(gym.make("Pendulum-v1"), policy=lambda obs: 1 / 0), schedule=lambda t: 1.0)
