@@ -8,7 +8,6 @@ wrappers and the training scripts call these same functions, so the math exists 
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any
 
@@ -200,9 +199,9 @@ def mask_probability(step: int, mask_fraction: float, total_timesteps: int) -> f
 
 def check_schedule_args(mask_fraction: float, total_timesteps: int) -> None:
     """Raise ValueError unless ``0 <= mask_fraction <= 1`` and ``total_timesteps > 0``."""
-    if not (isinstance(mask_fraction, (int, float)) and 0 <= mask_fraction <= 1) or (
-        isinstance(mask_fraction, float) and math.isnan(mask_fraction)
-    ):
+    # numpy scalars too (np.float32(0.2) from a config array); NaN fails the range test
+    real = isinstance(mask_fraction, (int, float, np.integer, np.floating)) and not isinstance(mask_fraction, bool)
+    if not (real and 0 <= mask_fraction <= 1):
         raise ValueError(
             f"mask_fraction must be a number in [0, 1] (the share of training during which the "
             f"mask fades out; the paper uses 0.2), got {mask_fraction!r}"

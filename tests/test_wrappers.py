@@ -256,8 +256,10 @@ class TestEpsilonMaskWrapper:
     def test_argument_errors(self):
         with pytest.raises(ValueError, match="needs total_timesteps"):
             self.make(total=None)
-        with pytest.raises(ValueError, match="mask_fraction must be"):
-            self.make(total=1000, mask_fraction=1.5)
+        for bad in (1.5, float("nan"), True, "0.2"):
+            with pytest.raises(ValueError, match="mask_fraction must be"):
+                self.make(total=1000, mask_fraction=bad)
+        assert self.make(total=1000, mask_fraction=np.float32(0.5)).mask_probability() == 1.0  # numpy scalars are numbers
         with pytest.raises(ValueError, match="total_timesteps must be a positive integer"):
             self.make(total=0)
 
