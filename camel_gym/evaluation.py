@@ -104,7 +104,8 @@ LOCOMOTION_FAMILIES = frozenset({"ant", "half_cheetah", "hopper", "humanoid", "s
 
 
 def _x_position(env: gym.Env) -> float | None:
-    """The root body's x (``qpos[0]``) of a MuJoCo locomotion env, else None."""
+    """The root body's x (``qpos[0]``) of a MuJoCo locomotion env (known by its ``spec``, so one
+    made with ``gym.make``), else None."""
     spec = env.spec
     if spec is None or spec.namespace is not None or env_family(spec.id) not in LOCOMOTION_FAMILIES:
         return None

@@ -133,7 +133,10 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         """Wrap ``envs``, whose sub-envs publish ``info["action_bounds"]``; arguments as EpsilonMaskWrapper."""
         super().__init__(envs)
         space = _checked_box(envs, "VectorEpsilonMask")
-        check_not_above_the_mapping(envs, VectorNormalizedMaskedAction, "VectorEpsilonMask")
+        check_not_above_the_mapping(
+            envs, VectorNormalizedMaskedAction, "VectorEpsilonMask",
+            "VectorNormalizedMaskedAction(VectorEpsilonMask(gym.make_vec(..., wrappers=[lambda e: LLMBoundsWrapper(e, policy)]), ...))",
+        )
         self._init_clock(mask_fraction, total_timesteps, schedule, "VectorEpsilonMask")
         self._full = full_bounds(space.low, space.high)
         self._bounds = full_bounds(space.low, space.high, (self.num_envs,))
@@ -154,17 +157,25 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         self.episode_masked = np.where(rows, draws < self.schedule.episode_probability(), self.episode_masked)
         self._episode_returns[rows] = 0.0
 
-    def _apply(self, info: dict[str, Any], kept: np.ndarray | None = None) -> dict[str, Any]:
+    def _draw(self, info: dict[str, Any], rng: np.random.Generator, kept: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every row's bounds in force and mask flag for the states ``info`` describes."""
         bounds, missing = _bounds_in_force(info, self._full, "VectorEpsilonMask", self._bounds, kept)
         p = self.schedule.step_probability(self.timestep)
-        applied = (self._rng.random(self.num_envs) < p) & self.episode_masked  # one draw per row, always
+        applied = (rng.random(self.num_envs) < p) & self.episode_masked  # one draw per row, always
         if kept is not None:
             applied = np.where(kept, self._applied, applied)
         if missing is not None:
             applied &= ~missing
+        failed = info.get("_prior_error")
+        if failed is not None:  # the prior failed there and left the full space: no mask, as EpsilonMaskWrapper says
+            applied &= ~failed
         if not applied.all():
             bounds = bounds.copy()
             bounds[~applied] = self._full
+        return bounds, applied
+
+    def _apply(self, info: dict[str, Any], kept: np.ndarray | None = None) -> dict[str, Any]:
+        bounds, applied = self._draw(info, self._rng, kept)
         self._bounds, self._applied = bounds, applied
         info["action_bounds"] = bounds
         info["_action_bounds"] = np.ones(self.num_envs, dtype=bool)
@@ -188,8 +199,8 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         return obs, self._apply(info, kept)
 
     def step(self, actions: Any):
-        """Step all sub-envs, advance the global clock by ``num_envs``, report ended episodes to
-        the schedule, draw the masks."""
+        """Step all sub-envs, advance the global clock by the env steps taken (``num_envs`` less the
+        rows that only reset), report ended episodes to the schedule, draw the masks."""
         obs, rewards, terminations, truncations, info = self.env.step(actions)
         # a row that only resets on this step (next-step autoreset) took no env step: the clock
         # counts experience, as EpsilonMaskWrapper's does, whose reset() does not advance it
@@ -215,13 +226,9 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         """Same-step autoreset: the bounds in force in the ended episodes' last states, in
         ``final_info`` (where a learner reads s' of a truncated episode), drawn as for any state
         (from a stream of their own, so the other rows' draws are those of next-step mode)."""
-        bounds, missing = _bounds_in_force(final_info, self._full, "VectorEpsilonMask", self._bounds)
-        p = self.schedule.step_probability(self.timestep)
-        applied = (self._final_rng.random(self.num_envs) < p) & self.episode_masked & ended
-        if missing is not None:
-            applied &= ~missing
-        bounds = bounds.copy()
-        bounds[~applied] = self._full
+        bounds, applied = self._draw(final_info, self._final_rng)
+        applied &= ended
+        bounds = np.where(applied[:, None, None], bounds, self._full)
         final_info["action_bounds"], final_info["_action_bounds"] = bounds, ended.copy()
         final_info["mask_applied"], final_info["_mask_applied"] = applied, ended.copy()
 
@@ -279,7 +286,8 @@ class VectorBoundsObservation(VectorWrapper):
         final = info.get("final_info")
         if final is not None and "final_obs" in info:
             rows = np.flatnonzero(info.get("_final_obs", np.logical_or(terminations, truncations)))
-            bounds, _ = _bounds_in_force(final, self._full, "VectorBoundsObservation", self._bounds)
+            # a copy: the helper fills in rows that did not end, and final_info's row masks must stay
+            bounds, _ = _bounds_in_force(dict(final), self._full, "VectorBoundsObservation", self._bounds)
             flags = final.get("mask_applied", np.ones(self.num_envs, dtype=bool))
             final_obs = info["final_obs"].copy()
             for row in rows:

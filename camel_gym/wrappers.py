@@ -81,7 +81,7 @@ def check_finite_box(space: gym.Space, wrapper: str) -> Box:
     return space
 
 
-def check_not_above_the_mapping(env: Any, mapping: type, wrapper: str) -> None:
+def check_not_above_the_mapping(env: Any, mapping: type, wrapper: str, recipe: str) -> None:
     """Refuse ``wrapper`` above the action mapping: the mapping reads the bounds from beneath it, so
     the mask would never fade (the units check cannot see it on a [-1, 1] action space).
 
@@ -93,8 +93,7 @@ def check_not_above_the_mapping(env: Any, mapping: type, wrapper: str) -> None:
         if isinstance(inner, mapping):
             raise ValueError(
                 f"{wrapper} is above {mapping.__name__}, which maps actions into the bounds it reads from "
-                f"beneath it, so the mask would never fade. Put {wrapper} beneath it: "
-                f"{mapping.__name__}({wrapper}(LLMBoundsWrapper(env, policy), ...))."
+                f"beneath it, so the mask would never fade. Put {wrapper} beneath it: {recipe}."
             )
         inner = getattr(inner, "env", None)
 
@@ -370,7 +369,9 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
         gym.Wrapper.__init__(self, env)
         space = check_finite_box(env.action_space, "EpsilonMaskWrapper")
         check_bounds_space(bounds_space_of(env), space, "EpsilonMaskWrapper")
-        check_not_above_the_mapping(env, NormalizedMaskedAction, "EpsilonMaskWrapper")
+        check_not_above_the_mapping(
+            env, NormalizedMaskedAction, "EpsilonMaskWrapper", "NormalizedMaskedAction(EpsilonMaskWrapper(LLMBoundsWrapper(env, policy), ...))"
+        )
         self._init_clock(mask_fraction, total_timesteps, schedule, "EpsilonMaskWrapper")
         self._full = full_bounds(space.low, space.high)
         self._bounds = self._full.copy()
@@ -403,7 +404,7 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
             _bounds_from(info, "EpsilonMaskWrapper")  # raises the explanatory error
         u = self._draw()  # always one draw, so the stream is p-independent
         applied = self.episode_masked and bool(u < self.schedule.step_probability(self.timestep))
-        applied = applied and "prior_error" not in info  # a failed prior left the full space: no mask, as the vector twin says
+        applied = applied and "prior_error" not in info  # a failed prior left the full space: no mask (the vector twin agrees)
         if not applied:
             bounds = self._full.copy()
             info["action_bounds"] = bounds

@@ -394,8 +394,8 @@ def td3_update_fast(global_step, batch, actor, qf, target_actor, qf_target, q_op
 # CAMEL: the priors: random masking, and a saved actor as the expert
 def random_prior(space: gym.spaces.Box, seed: int):
     """CAMEL's random masking: the prior's action is uniform in the action space at every step."""
-    # a stream of its own: default_rng(seed) is exploration's, whose warm-up draws would then
-    # be the prior's own actions (the box's centre) step for step
+    # a stream of its own: on default_rng(seed), exploration's, each warm-up draw equalled the
+    # prior's own draw, so the action was a function of the box's centre, not uniform inside it
     rng = np.random.default_rng([seed, 0x9A4D0])
     return lambda obs: rng.uniform(space.low, space.high)
 

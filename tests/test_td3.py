@@ -378,8 +378,8 @@ def test_smoke_run_per_masking_mode(masking, tmp_path):
 
 
 def test_the_random_prior_draws_apart_from_exploration():
-    # exploration's warm-up actions come from default_rng(seed): on the same stream, every action
-    # of the first episode was the random prior's own (the mask's centre)
+    # exploration's warm-up draws come from default_rng(seed): on the same stream, every draw of the
+    # first episode equalled the random prior's own, so actions were a function of the mask's centre
     space = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
     prior, exploration = td3_camel.random_prior(space, 1), np.random.default_rng(1)
     draws = np.array([prior(None) for _ in range(200)])

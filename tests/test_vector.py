@@ -63,15 +63,18 @@ def test_rows_hold_the_bounds_of_their_own_observation(mode, autoreset):
 def test_same_step_autoreset_gives_the_last_states_their_bounds(p):
     # a learner reads s' of a truncated episode from final_obs: it must have the extended layout,
     # and the bounds in force there, drawn like any state's (never masked with p = 0, always with 1)
-    def make():
-        return LLMBoundsWrapper(gym.make("Pendulum-v1", max_episode_steps=3), policy=lambda obs: [0.5], bias=0.3)
+    def make(length):
+        return lambda: LLMBoundsWrapper(gym.make("Pendulum-v1", max_episode_steps=length), policy=lambda obs: [0.5], bias=0.3)
 
-    envs = gym.vector.SyncVectorEnv([make, make], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    envs = gym.vector.SyncVectorEnv([make(3), make(3), make(5)], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
     envs = VectorBoundsObservation(VectorEpsilonMask(envs, schedule=lambda t: p))
     envs.reset(seed=0)
     for _ in range(3):
-        obs, _, _, truncated, info = envs.step(np.zeros((2, 1), np.float32))
-    assert truncated.all()
+        obs, _, _, truncated, info = envs.step(np.zeros((3, 1), np.float32))
+    assert truncated.tolist() == [True, True, False]
+    # final_info says which rows ended, and no wrapper above fills in the others
+    for key in ("_final_obs", "_action_bounds", "_mask_applied"):
+        assert (info if key == "_final_obs" else info["final_info"])[key].tolist() == [True, True, False], key
     expected = [[-0.1], [1.1]] if p else [[-2.0], [2.0]]  # the box 0.5 +- 0.3 x 2, or the whole space
     for row in range(2):
         final = info["final_obs"][row]
@@ -80,6 +83,19 @@ def test_same_step_autoreset_gives_the_last_states_their_bounds(p):
         assert final[5] == p
         np.testing.assert_allclose(info["final_info"]["action_bounds"][row], expected, atol=1e-6)
         assert info["final_info"]["mask_applied"][row] == bool(p)
+
+
+def test_a_failed_prior_is_no_mask_in_the_vector_flag_either():
+    failing = LLMBoundsWrapper(gym.make("Pendulum-v1"), policy=lambda obs: 1 / 0)
+    single = EpsilonMaskWrapper(failing, schedule=lambda t: 1.0)
+    envs = VectorEpsilonMask(
+        gym.vector.SyncVectorEnv([lambda: LLMBoundsWrapper(gym.make("Pendulum-v1"), policy=lambda obs: 1 / 0)]), schedule=lambda t: 1.0
+    )
+    with pytest.warns(RuntimeWarning, match="prior policy failed"):
+        _, info_s = single.reset(seed=0)
+        _, info_v = envs.reset(seed=0)
+    assert info_s["mask_applied"] is False and info_v["mask_applied"].tolist() == [False]
+    np.testing.assert_array_equal(info_v["action_bounds"][0], [[-2.0], [2.0]])
 
 
 def test_schedule_runs_on_the_global_step():

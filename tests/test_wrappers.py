@@ -194,7 +194,7 @@ class TestEpsilonMaskWrapper:
             VectorEpsilonMask(envs, total_timesteps=100)
 
     def test_a_failed_prior_is_no_mask_in_the_flag_either(self):
-        # the bounds are the full space where the prior failed, so the flag says no mask, as the vector twin's does
+        # the bounds are the full space where the prior failed, so the flag says no mask (test_vector checks the twin)
         env = EpsilonMaskWrapper(LLMBoundsWrapper(gym.make("Pendulum-v1"), policy=lambda obs: 1 / 0), schedule=lambda t: 1.0)
         with pytest.warns(RuntimeWarning, match="prior policy failed"):
             _, info = env.reset(seed=0)

@@ -260,7 +260,7 @@ def generate(
             results.append(_candidate(run / "candidates" / f"c{i:02d}", prompt, env, source, max_repairs, say))
             bar.update(1)
     env.close()
-    # a rerun with a larger --n adds candidates; meta.n counts them all
-    done = {**meta.statuses, **{r.name: r.status for r in results}} if meta.statuses else {r.name: r.status for r in results}
-    dataclasses.replace(meta, n=len(done), updated=timestamp(), statuses=done).write(meta_file)
+    # a rerun with a larger --n adds candidates; meta.n counts them all (and never shrinks)
+    done = {**meta.statuses, **{r.name: r.status for r in results}}
+    dataclasses.replace(meta, n=max(meta.n, len(done)), updated=timestamp(), statuses=done).write(meta_file)
     return results

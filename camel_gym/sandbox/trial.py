@@ -192,20 +192,21 @@ def _child(request: dict[str, Any]) -> dict[str, Any]:
             reason = f"policy(obs) failed on trial observation {i}: {type(exc).__name__}: {exc}"
             return {"ok": False, "reason": reason, "lineno": traceback_line(exc, filename)}
     elapsed = time.perf_counter() - start
-    # the contract's "no global state": asked again after all the others, the first observation
-    # must give the same action. A prior that counts steps would otherwise start each evaluation
+    # the contract's "no global state": asked again after all the others, twice in a row, the first
+    # observation must give the same action (twice: a counter whose period divides the number of
+    # calls would match once). A prior that counts steps would otherwise start each evaluation
     # episode where the last one stopped, and train differently from how it was ranked.
-    if len(observations) > 1:
+    for k in (1, 2) if len(observations) > 1 else ():
         try:
             again = as_action(policy(observations[0]), actions[0].shape, actions[0].dtype)
         except Exception as exc:
-            reason = f"policy(obs) failed on trial observation 0, asked a second time: {type(exc).__name__}: {exc}"
+            reason = f"policy(obs) failed on trial observation 0, asked again: {type(exc).__name__}: {exc}"
             return {"ok": False, "reason": reason, "lineno": traceback_line(exc, filename)}
         if not np.array_equal(again, actions[0]):
             reason = (
                 f"policy(obs) gave trial observation 0 the action {np.round(actions[0], 4).tolist()} and, asked again "
-                f"after {len(observations) - 1} other calls, {np.round(again, 4).tolist()}: it must depend on obs only "
-                "(keep nothing between calls: no mutable globals, counters or caches)"
+                f"after {len(observations) + k - 2} other calls, {np.round(again, 4).tolist()}: it must depend on obs "
+                "only (keep nothing between calls: no mutable globals, counters or caches)"
             )
             return {"ok": False, "reason": reason, "lineno": None}
     return {"ok": True, "calls": len(observations), "seconds_per_call": elapsed / max(len(observations), 1)}
