@@ -157,7 +157,7 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         self.episode_masked = np.where(rows, draws < self.schedule.episode_probability(), self.episode_masked)
         self._episode_returns[rows] = 0.0
 
-    def _draw(self, info: dict[str, Any], rng: np.random.Generator, kept: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _in_force(self, info: dict[str, Any], rng: np.random.Generator, kept: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Every row's bounds in force and mask flag for the states ``info`` describes."""
         bounds, missing = _bounds_in_force(info, self._full, "VectorEpsilonMask", self._bounds, kept)
         p = self.schedule.step_probability(self.timestep)
@@ -175,7 +175,7 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         return bounds, applied
 
     def _apply(self, info: dict[str, Any], kept: np.ndarray | None = None) -> dict[str, Any]:
-        bounds, applied = self._draw(info, self._rng, kept)
+        bounds, applied = self._in_force(info, self._rng, kept)
         self._bounds, self._applied = bounds, applied
         info["action_bounds"] = bounds
         info["_action_bounds"] = np.ones(self.num_envs, dtype=bool)
@@ -226,7 +226,7 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
         """Same-step autoreset: the bounds in force in the ended episodes' last states, in
         ``final_info`` (where a learner reads s' of a truncated episode), drawn as for any state
         (from a stream of their own, so the other rows' draws are those of next-step mode)."""
-        bounds, applied = self._draw(final_info, self._final_rng)
+        bounds, applied = self._in_force(final_info, self._final_rng)
         applied &= ended
         bounds = np.where(applied[:, None, None], bounds, self._full)
         final_info["action_bounds"], final_info["_action_bounds"] = bounds, ended.copy()
