@@ -1,7 +1,8 @@
 """`pytest .` from the repository root collects the test suite and imports nothing else.
 
 pyproject's addopts turn on `--doctest-modules`, which imports every module pytest collects.
-The root conftest.py keeps priors, LLM replies, the hostile corpus and import-time scripts out.
+The root conftest.py keeps priors, LLM replies and import-time scripts out (tests/conftest.py
+the hostile corpus).
 """
 
 import fnmatch
