@@ -22,6 +22,7 @@ import csv
 import json
 import shlex
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -269,56 +270,43 @@ def _table(curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], 
     return lines, notes
 
 
-def _ratio_table(
-    curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], ratios: list[tuple[str, str]]
+def _pair_table(
+    curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], pairs: list[tuple[str, str]],
+    head: str, row: Callable[[str, str], str], cell: Callable[[list[float], list[float], int], str],
+    seed_note: bool = False,
 ) -> tuple[list[str], list[str]]:
-    """Markdown lines of IQM(A) / IQM(B) per pair of variants, at the table's steps and for the
-    AUC, and notes on the stretch of training the areas cover."""
-    header = ["ratio", *(f"at {_k(s)}" for s in at_steps), "AUC"]
+    """Markdown lines of one row per pair of variants (A, B): ``cell(A's values, B's values, seed)``
+    at the table's steps and for the AUC, and notes on the stretch of training the areas cover
+    (and, with ``seed_note``, on unequal seed sets)."""
+    header = [head, *(f"at {_k(s)}" for s in at_steps), "AUC"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     notes: list[str] = []
-
-    def cell(x, y, seed):
-        if not x or not y:
-            return "–"
-        try:
-            estimate = iqm_ratio(x, y, seed=seed)
-        except ValueError:
-            return "– (IQM of the denominator not positive)"
-        if not np.isfinite(estimate.low) and min(len(x), len(y)) >= 2 and (np.ptp(x) > 0 or np.ptp(y) > 0):
-            return f"{estimate.value:.2f} [no interval: some resamples have no positive denominator]"
-        return estimate.text(2)
-
-    for top, bottom in ratios:
+    for top, bottom in pairs:
         a, b = curves.get(top, {}), curves.get(bottom, {})
-        cells = [f"`{top}` / `{bottom}`"]
-        for step in at_steps:
-            cells.append(cell(returns_at(a, step), returns_at(b, step), step))
+        cells = [row(top, bottom), *(cell(returns_at(a, step), returns_at(b, step), step) for step in at_steps)]
         cells.append(cell(*_paired_aucs(a, b, (top, bottom), notes), 0))
         lines.append("| " + " | ".join(cells) + " |")
+        if seed_note and a and b and set(a) != set(b):
+            notes.append(f"`{top}` has seeds {sorted(a)}, `{bottom}` has {sorted(b)}")
     return lines, notes
 
 
-def _compare_table(
-    curves: dict[str, dict[int, dict[int, float]]], at_steps: list[int], pairs: list[tuple[str, str]]
-) -> tuple[list[str], list[str]]:
-    """Markdown lines of P(A > B) per pair of variants, at the table's steps and for the AUC, and
-    notes on the stretch of training the areas cover."""
-    header = ["comparison", *(f"at {_k(s)}" for s in at_steps), "AUC"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    notes: list[str] = []
-    for better, other in pairs:
-        a, b = curves.get(better, {}), curves.get(other, {})
-        cells = [f"P(`{better}` > `{other}`)"]
-        for step in at_steps:
-            x, y = returns_at(a, step), returns_at(b, step)
-            cells.append(probability_of_improvement(x, y).text(2) if x and y else "–")
-        x, y = _paired_aucs(a, b, (better, other), notes)
-        cells.append(probability_of_improvement(x, y).text(2) if x and y else "–")
-        lines.append("| " + " | ".join(cells) + " |")
-        if a and b and set(a) != set(b):
-            notes.append(f"`{better}` has seeds {sorted(a)}, `{other}` has {sorted(b)}")
-    return lines, notes
+def _ratio_cell(x: list[float], y: list[float], seed: int) -> str:
+    """IQM(x) / IQM(y) with its interval, or why there is none."""
+    if not x or not y:
+        return "–"
+    try:
+        estimate = iqm_ratio(x, y, seed=seed)
+    except ValueError:
+        return "– (IQM of the denominator not positive)"
+    if not np.isfinite(estimate.low) and min(len(x), len(y)) >= 2 and (np.ptp(x) > 0 or np.ptp(y) > 0):
+        return f"{estimate.value:.2f} [no interval: some resamples have no positive denominator]"
+    return estimate.text(2)
+
+
+def _improvement_cell(x: list[float], y: list[float], seed: int) -> str:
+    """P(x > y) with its interval (bootstrap seed 0, as the baseline column's)."""
+    return probability_of_improvement(x, y).text(2) if x and y else "–"
 
 
 def parse_ratio(text: str, option: str = "--ratio") -> tuple[str, str]:
@@ -512,14 +500,16 @@ def report(
             env_versus = [pair for pair in versus if set(pair) <= set(curves)]
             if env_pairs:
                 md += ["Ratios of IQMs (unmasked evaluation), with 95% bootstrap intervals that resample both variants' seeds:", ""]
-                lines, notes = _ratio_table(curves, steps, env_pairs)
+                lines, notes = _pair_table(curves, steps, env_pairs, "ratio", lambda a, b: f"`{a}` / `{b}`", _ratio_cell)
                 md += lines + [""] + [f"- {n}" for n in notes] + ([""] if notes else [])
             if env_versus:
                 md += [
                     "Probability of improvement between variants (unmasked evaluation): P(A > B) is the chance "
                     "that a run of A scores higher than a run of B, with a 95% bootstrap interval:", "",
                 ]
-                lines, notes = _compare_table(curves, steps, env_versus)
+                lines, notes = _pair_table(
+                    curves, steps, env_versus, "comparison", lambda a, b: f"P(`{a}` > `{b}`)", _improvement_cell, seed_note=True
+                )
                 md += lines + [""] + [f"- Unequal seeds: {n}" for n in notes] + ([""] if notes else [])
             if masked:
                 md += [
