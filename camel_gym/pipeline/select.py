@@ -131,8 +131,9 @@ def probe(
             f"pass its path with --td3-script, or select without probes (--probe-top-k 0)"
         )
     out_dir.mkdir(parents=True, exist_ok=True)
+    policy = None if policy is None else str(Path(policy).resolve())  # recorded so: reusable from any directory
     wanted = {"env_id": env_id, "masking": masking, "seed": seed, "total_timesteps": steps,
-              "eval_episodes": eval_episodes, "policy": None if policy is None else str(Path(policy).resolve())}
+              "eval_episodes": eval_episodes, "policy": policy}
     # runs of this probe with these settings; runs with other settings are left alone
     runs = [d for d in sorted(out_dir.iterdir()) if _same_settings(d, wanted)]
     finished = [d for d in runs if (d / TRAINING_SUMMARY_JSON).is_file()]
@@ -154,7 +155,7 @@ def probe(
                 "--checkpoint-every", str(every), "--runs-dir", str(out_dir), "--no-progress",
             ]
             if policy is not None:
-                command += ["--policy", str(Path(policy).resolve())]  # recorded so: reusable from any directory
+                command += ["--policy", policy]
         with (out_dir / "log.txt").open("a") as log:
             log.write("$ " + " ".join(command) + "\n")
             log.flush()
