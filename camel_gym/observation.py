@@ -14,6 +14,11 @@ from camel_gym.wrappers import bounds_space_of, check_bounds_space, check_finite
 __all__ = ["BoundsObservation"]
 
 
+def extended_observation(obs: Any, bounds: np.ndarray, flag: float, dtype: Any) -> np.ndarray:
+    """One observation as ``[obs, lower, upper, flag]``, the layout :func:`bounds_observation_space` declares."""
+    return np.concatenate([np.asarray(obs, dtype).ravel(), bounds.ravel().astype(dtype), [flag]]).astype(dtype, copy=False)
+
+
 def bounds_observation_space(obs_space: gym.Space, action_space: gym.Space, wrapper: str) -> Box:
     """``obs_space`` extended by [lower, upper, mask flag]: ``obs_dim + 2 * act_dim + 1`` entries."""
     if not isinstance(obs_space, Box) or len(obs_space.shape) != 1:
@@ -64,10 +69,7 @@ class BoundsObservation(gym.Wrapper, gym.utils.RecordConstructorArgs):
             raise RuntimeError(
                 "BoundsObservation found no info['action_bounds']: put an LLMBoundsWrapper beneath it"
             )
-        flag = float(info.get("mask_applied", True))
-        return np.concatenate([np.asarray(obs, self._dtype).ravel(), bounds.ravel().astype(self._dtype), [flag]]).astype(
-            self._dtype, copy=False
-        )
+        return extended_observation(obs, bounds, float(info.get("mask_applied", True)), self._dtype)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset and return the extended first observation."""

@@ -33,7 +33,7 @@ from gymnasium.spaces import Box
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
 from camel_gym.masking import full_bounds, map_into_bounds
-from camel_gym.observation import bounds_observation_space
+from camel_gym.observation import bounds_observation_space, extended_observation
 from camel_gym.schedules import MaskSchedule
 from camel_gym.wrappers import EpsilonClock, check_bounds_space, check_finite_box, check_not_above_the_mapping
 
@@ -291,7 +291,7 @@ class VectorBoundsObservation(VectorWrapper):
             flags = final.get("mask_applied", np.ones(self.num_envs, dtype=bool))
             final_obs = info["final_obs"].copy()
             for row in rows:
-                final_obs[row] = np.concatenate([final_obs[row], bounds[row].ravel().astype(obs.dtype), [flags[row]]]).astype(obs.dtype)
+                final_obs[row] = extended_observation(final_obs[row], bounds[row], float(flags[row]), obs.dtype)
             info["final_obs"] = final_obs
         return self._observe(obs, info), rewards, terminations, truncations, info
 
