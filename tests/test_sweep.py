@@ -150,6 +150,62 @@ def test_only_the_listed_variants_of_a_grid_file_run(tmp_path, monkeypatch):
     assert [t.name for t in started] == ["Hopper-v4__b__seed1"]
 
 
+def _trials_to_run(monkeypatch, sweep: Path, grid: Grid) -> dict[str, dict]:
+    """The trials run_sweep would hand to Ray, with their options, without starting Ray."""
+    from camel_gym.sweep.run import run_sweep
+
+    todo = []
+    monkeypatch.setattr("camel_gym.sweep.run._run_on_ray", lambda trials, *rest: todo.extend(trials))
+    run_sweep(sweep, grid, td3_script=SCRIPT, progress=False)
+    return {t.name: dict(t.options) for t in todo}
+
+
+def test_trials_run_on_the_cpu_unless_the_grid_sets_device(tmp_path, monkeypatch):
+    """--device auto would put every trial of a sweep on one GPU, which measured slower in all
+    than the same trials on the CPU cores (benchmarks/sweep_throughput.py)."""
+    on_cpu = _trials_to_run(monkeypatch, tmp_path / "a", Grid(["Hopper-v4"], ["none"], [1, 2], 1000))
+    assert [o["device"] for o in on_cpu.values()] == ["cpu", "cpu"]
+    assert {"--device", "cpu"} <= set(Grid(["Hopper-v4"], ["none"], [1], 1000).trials(SCRIPT, defaults={"device": "cpu"})[0].command_options())
+    on_gpu = _trials_to_run(monkeypatch, tmp_path / "b", Grid(["Hopper-v4"], ["none"], [1], 1000, {"device": ["cuda"]}))
+    assert [o["device"] for o in on_gpu.values()] == ["cuda"]
+    # a trial started before this default (device auto, as the paper grid's) still resumes;
+    # a setting it tests still may not change under it
+    from camel_gym.records import write_json
+
+    run = tmp_path / "a" / "trials" / "Hopper-v4__none__seed1" / "Hopper-v4__td3_camel__none__1__1"
+    run.mkdir(parents=True)
+    write_json(run / "args.json", {**on_cpu["Hopper-v4__none__seed1"], "device": "auto"})
+    assert set(_trials_to_run(monkeypatch, tmp_path / "a", Grid(["Hopper-v4"], ["none"], [1, 2], 1000))) == set(on_cpu)
+    write_json(run / "args.json", {**on_cpu["Hopper-v4__none__seed1"], "device": "auto", "masking": "random"})
+    with pytest.raises(GridError, match=r"other settings \(masking: 'random' there, 'none' now\)"):
+        _trials_to_run(monkeypatch, tmp_path / "a", Grid(["Hopper-v4"], ["none"], [1, 2], 1000))
+
+
+def test_a_finished_trial_needs_no_input_files(tmp_path, monkeypatch):
+    """A fresh clone of a sweep folder lacks its git-ignored inputs (saved expert models): the
+    finished trials that read them are skipped, and only a trial still to run needs its file."""
+    from camel_gym.records import write_json
+
+    model = tmp_path / "expert.cleanrl_model"
+    model.write_bytes(b"not read by this test")
+    grid = Grid(["Hopper-v4"], ["expert"], [1, 2], 1000, expert_model={"Hopper-v4": str(model)})
+    sweep = tmp_path / "sweep"
+    options = _trials_to_run(monkeypatch, sweep, grid)["Hopper-v4__expert__seed1"]
+    run = sweep / "trials" / "Hopper-v4__expert__seed1" / "Hopper-v4__td3_camel__expert__1__1"
+    run.mkdir(parents=True)
+    write_json(run / "args.json", options)  # as td3_camel.py writes them; summary.json marks it finished
+    write_json(run / "summary.json", {"env_id": "Hopper-v4"})
+    model.unlink()
+    with pytest.raises(GridError, match="no such file"):  # seed 2 has not run and needs the model
+        _trials_to_run(monkeypatch, sweep, grid)
+    grid.seeds = [1]
+    assert _trials_to_run(monkeypatch, sweep, grid) == {}
+    manifest = json.loads((sweep / "sweep.json").read_text())
+    assert manifest["trials"]["Hopper-v4__expert__seed1"]["status"] == "finished"
+    with pytest.raises(GridError, match="no such file"):  # without the sweep folder's records, it is checked
+        grid.trials(SCRIPT)
+
+
 def _eval_steps(trial_dir: Path) -> list[int]:
     with (trial_run_dir(trial_dir) / "eval.csv").open() as f:
         return [int(r["global_step"]) for r in csv.DictReader(f)]

@@ -27,6 +27,7 @@ import dataclasses
 import importlib.util
 import itertools
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -217,11 +218,14 @@ class Grid:
         data["variants"] = {name: Variant(**v) for name, v in data.get("variants", {}).items()}
         return cls(**data)
 
-    def trials(self, script: Path, cpus_per_trial: int = 1, defaults: dict[str, Any] | None = None) -> list[Trial]:
+    def trials(self, script: Path, cpus_per_trial: int = 1, defaults: dict[str, Any] | None = None,
+               finished: Callable[[str], bool] | None = None) -> list[Trial]:
         """Every trial of the grid, checked: a bad input raises ``GridError`` before any trial starts.
 
         ``defaults`` are options every trial gets unless the grid sets them (e.g. the sweep's
-        ``--checkpoint-every``).
+        ``--checkpoint-every``). ``finished(name)`` says whether a trial has already run: its
+        input files (an expert model, a prior) need not exist any more, since it never reads them
+        again; a fresh clone of a sweep folder lacks git-ignored inputs such as saved models.
 
         Raises:
             GridError: an unknown env id or variant, a ``--set`` key ``td3_camel.py`` does not
@@ -259,10 +263,11 @@ class Grid:
                            "threads": cpus_per_trial, "progress": False}
                 # always explicit: progress, ETA and the report's last step need it
                 options["total_timesteps"] = fields["total_timesteps"].default if self.total_timesteps is None else self.total_timesteps
-                options.update(self._files(variant, env_id))
-                self._check_values(Trial(env_id, variant.name, seed, (), tuple(sorted(options.items()))), module)
                 # a trial's name shows what varies; a named variant's fixed settings go by its name
                 varying = tuple((k, v) for k, v in settings.items() if len(grid_settings[k]) > 1)
+                done = finished is not None and finished(Trial(env_id, variant.name, seed, varying, ()).name)
+                options.update(self._files(variant, env_id, must_exist=not done))
+                self._check_values(Trial(env_id, variant.name, seed, (), tuple(sorted(options.items()))), module)
                 out.append(Trial(env_id, variant.name, seed, varying, tuple(sorted(options.items()))))
         names = [t.name for t in out]
         if len(set(names)) != len(names):
@@ -287,7 +292,7 @@ class Grid:
         return out
 
     @staticmethod
-    def _files(variant: Variant, env_id: str) -> dict[str, str]:
+    def _files(variant: Variant, env_id: str, must_exist: bool = True) -> dict[str, str]:
         if variant.masking == "expert":
             path = variant.expert_model.get(env_id)
             if path is None:
@@ -295,12 +300,12 @@ class Grid:
                     f"variant {variant.name!r} on {env_id} needs an expert model: "
                     f"--expert-model {env_id}=PATH (a td3_camel.cleanrl_model saved with --save-model)"
                 )
-            if not Path(path).is_file():
+            if must_exist and not Path(path).is_file():
                 raise GridError(f"--expert-model {env_id}={path}: no such file")
             return {"expert_model": str(Path(path).resolve())}
         if variant.masking == "llm" and env_id in variant.policy:
             path = variant.policy[env_id]
-            if not Path(path).is_file():
+            if must_exist and not Path(path).is_file():
                 raise GridError(f"--policy {env_id}={path}: no such prior file")
             return {"policy": str(Path(path).resolve())}
         return {}

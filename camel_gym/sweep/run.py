@@ -1,7 +1,8 @@
 """Running a grid's trials on Ray: this machine by default, a Ray cluster with ``address``.
 
 Each trial is one ``td3_camel.py`` process, started by a Ray task that asks for
-``cpus_per_trial`` CPUs and gives the script as many torch threads. Nothing is lost:
+``cpus_per_trial`` CPUs and gives the script as many torch threads, on the CPU unless the grid
+sets ``device`` (many trials sharing one GPU ran slower than on the CPU cores). Nothing is lost:
 
 - a trial that finished (its run directory has ``summary.json``) is never run again;
 - an unfinished one continues from its last checkpoint (``td3_camel.py --resume``);
@@ -195,8 +196,9 @@ def _check_existing(trial: Trial, folder: Path) -> None:
     if run is None:
         return
     args = read_run_args(run)
-    # what td3_camel.py --resume applies may change, and so may the sweep's thread count
-    resumable = {"threads", "progress", *RESUME_OPTIONS}
+    # what td3_camel.py --resume applies may change, and so may the sweep's thread count and
+    # device (where a trial runs is not a setting it tests; a resumed run keeps its own)
+    resumable = {"threads", "device", "progress", *RESUME_OPTIONS}
     differ = {k: (args.get(k), v) for k, v in trial.options if k not in resumable and args.get(k) != v}
     if differ:
         shown = ", ".join(f"{k}: {old!r} there, {new!r} now" for k, (old, new) in sorted(differ.items()))
@@ -235,7 +237,11 @@ def run_sweep(
         raise GridError(f"--max-concurrent must be at least 1, got {max_concurrent}")
     if max_failures < 0:
         raise GridError(f"--max-failures must be at least 0, got {max_failures}")
-    trials = grid.trials(td3_script, cpus_per_trial, defaults={"checkpoint_every": checkpoint_every})
+    # On the CPU unless the grid sets device: td3_camel.py's --device auto would put every trial on
+    # one GPU, and 16 trials sharing an H100 ran 1.6-1.7x slower in all than the same 16 on its
+    # CPU cores (benchmarks/sweep_throughput.py); Ray reserves CPUs for trials, not GPUs.
+    trials = grid.trials(td3_script, cpus_per_trial, defaults={"checkpoint_every": checkpoint_every, "device": "cpu"},
+                         finished=lambda name: trial_finished(sweep_dir / "trials" / name))
     outcome = SweepOutcome(manifest=sweep_dir / MANIFEST)
     with _locked(sweep_dir):
         folders = {t.name: sweep_dir / "trials" / t.name for t in trials}
