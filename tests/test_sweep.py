@@ -150,6 +150,18 @@ def test_only_the_listed_variants_of_a_grid_file_run(tmp_path, monkeypatch):
     assert [t.name for t in started] == ["Hopper-v4__b__seed1"]
 
 
+def test_trial_records_name_the_library_beside_the_script():
+    """A frozen --td3-script runs with the camel_gym of the sweep's interpreter, which can be
+    another checkout: trial.json records where that library came from and its commit."""
+    from camel_gym.sweep.run import _library_version
+
+    library = _library_version()
+    assert library["path"] == str(ROOT / "camel_gym")
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode == 0:  # a git checkout (CI's is); an unpacked sdist has no commit to name
+        assert library["git_commit"] == head.stdout.strip()
+
+
 def _trials_to_run(monkeypatch, sweep: Path, grid: Grid) -> dict[str, dict]:
     """The trials run_sweep would hand to Ray, with their options, without starting Ray."""
     from camel_gym.sweep.run import run_sweep
@@ -306,6 +318,7 @@ def test_tiny_grid_end_to_end_survives_a_killed_trial_and_a_killed_driver(tmp_pa
         assert "resumed" in (folder / "log.txt").read_text(), folder.name
     record = json.loads((victim / "trial.json").read_text())["starts"][0]
     assert record["git_commit"] and record["cpu"] and record["command"][1] == str(SCRIPT)
+    assert record["library"]["path"] == str(ROOT / "camel_gym") and record["library"]["git_commit"] == record["git_commit"]
 
     # the report: a tidy CSV of every evaluation, one figure per env, a table per env
     assert main(["report", str(sweep)]) == 0

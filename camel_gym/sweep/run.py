@@ -98,6 +98,16 @@ def _code_version(script: Path) -> dict[str, Any]:
         return {"git_commit": None, "git_dirty": None, "camel_gym_version": __version__}
 
 
+def _library_version() -> dict[str, Any]:
+    """Where the trial's ``camel_gym`` comes from and its commit: the one this interpreter imports,
+    which ``td3_camel.py`` imports too (the script's folder holds no ``camel_gym``). It can be
+    another checkout than the script's, e.g. a frozen ``--td3-script`` run from a newer venv."""
+    import camel_gym
+
+    package = Path(camel_gym.__file__).resolve().parent
+    return {"path": str(package), **_code_version(package / "__init__.py")}
+
+
 def _hardware() -> dict[str, Any]:
     cpu = platform.processor() or None
     with contextlib.suppress(OSError):
@@ -148,7 +158,9 @@ def execute_trial(trial_dir: str, script: str, options: list[str], resume_option
             shutil.rmtree(run)
         command = [sys.executable, script, *options, "--runs-dir", str(folder)]
     record["attempts"] += 1
-    record.setdefault("starts", []).append({"time": time.time(), "command": command, **_code_version(Path(script)), **_hardware()})
+    record.setdefault("starts", []).append(
+        {"time": time.time(), "command": command, **_code_version(Path(script)), "library": _library_version(), **_hardware()}
+    )
     write_json(record_path, record)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     log_path = folder / "log.txt"
