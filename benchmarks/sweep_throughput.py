@@ -1,8 +1,8 @@
 """A sweep's layout on this machine: N trials with one torch thread each vs one trial with N threads,
 and, where torch sees a GPU, the same trials on the GPU.
 
-Every layout runs ``cleanrl_scripts/td3_camel.py`` for the same steps; rounds alternate the
-layouts so that machine noise hits them alike. The measure is the aggregate learning-phase
+Every layout runs ``cleanrl_scripts/td3_camel.py`` for the same steps; each round runs every
+layout in turn, so that slow drifts of the machine hit them alike. The measure is the aggregate learning-phase
 steps/s (``summary.json``'s ``learning_steps_per_second``, summed over the trials that ran at
 once), and each layout's per-trial rate. ``camel-gym sweep --cpus-per-trial`` should default to
 the faster CPU layout. With a GPU two more layouts run: N trials at once on it (``--device
@@ -36,17 +36,20 @@ def cpu_model() -> str:
 
 
 def gpu_model() -> str | None:
-    """The first GPU torch sees, or None (torch is imported here only, not in the trials' parent)."""
+    """The first GPU torch sees, or None."""
     import torch
 
     return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
 
 
 def run_together(n: int, threads: int, device: str, args: argparse.Namespace, out: Path) -> list[float]:
-    """Start ``n`` trials at once with ``threads`` threads each on ``device``; return each one's learning steps/s."""
+    """Start ``n`` trials at once with ``threads`` threads each on ``device``; return each one's learning steps/s.
+
+    ``out`` must be new for each call: each trial's rate is read from the one run in its folder.
+    """
     processes = []
     for k in range(n):
-        runs = out / f"{n}x{threads}_{device}_{k}"
+        runs = out / f"trial{k}"
         command = [
             sys.executable, str(SCRIPT), "--env-id", args.env_id, "--masking", args.masking, "--seed", str(k + 1),
             "--total-timesteps", str(args.steps), "--learning-starts", str(args.learning_starts),
@@ -75,12 +78,19 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=os.cpu_count(), help="N: trials (or threads) per layout")
     parser.add_argument("--no-gpu", action="store_true", help="skip the GPU layouts even where torch sees a GPU")
     args = parser.parse_args()
+    for name in ("cores", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1, got {getattr(args, name)}")
+    if not 0 <= args.learning_starts < args.steps:
+        parser.error(f"--learning-starts must lie in [0, --steps {args.steps}), got {args.learning_starts}")
     n = args.cores
     gpu = None if args.no_gpu else gpu_model()
     # (label, trials, threads each, device)
     layouts = [(f"{n} trials x 1 thread, CPU", n, 1, "cpu"), (f"1 trial x {n} threads, CPU", 1, n, "cpu")]
     if gpu:
         layouts += [(f"{n} trials x 1 thread, GPU", n, 1, "cuda"), ("1 trial x 1 thread, GPU", 1, 1, "cuda")]
+    if n == 1:  # one core: "N trials" and "one trial with N threads" are the same layout
+        layouts = layouts[::2]
     print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores; GPU: {gpu or 'none'}; {args.env_id} "
           f"--masking {args.masking}, {args.steps} steps per trial ({args.steps - args.learning_starts} learning), "
           f"{args.rounds} rounds")
@@ -89,8 +99,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             line = []
-            for label, trials, threads, device in layouts:
-                rates = run_together(trials, threads, device, args, Path(tmp) / f"r{r}")
+            for i, (label, trials, threads, device) in enumerate(layouts):
+                rates = run_together(trials, threads, device, args, Path(tmp) / f"round{r}" / f"layout{i}")
                 totals[label].append(sum(rates))
                 each[label].extend(rates)
                 line.append(f"{label}: {sum(rates):.0f}")
@@ -101,10 +111,12 @@ def main() -> None:
         total = statistics.median(totals[label])
         print(f"  {label}: {total:.0f} in all; {statistics.median(each[label]):.0f} per trial; "
               f"{total / statistics.median(totals[base]):.2f}x")
-    cpu_best = max(layouts[:2], key=lambda layout: statistics.median(totals[layout[0]]))
-    print(f"faster CPU layout: --cpus-per-trial {cpu_best[2]}")
+    on_cpus = [layout for layout in layouts if layout[3] == "cpu"]
+    cpu_best = max(on_cpus, key=lambda layout: statistics.median(totals[layout[0]]))
+    if len(on_cpus) > 1:
+        print(f"faster CPU layout: --cpus-per-trial {cpu_best[2]}")
     if gpu:
-        on_gpu = statistics.median(totals[layouts[2][0]])
+        on_gpu = statistics.median(totals[layouts[len(on_cpus)][0]])
         on_cpu = statistics.median(totals[cpu_best[0]])
         print(f"{n} trials at once: {'GPU' if on_gpu > on_cpu else 'CPU'} faster, {max(on_gpu, on_cpu) / min(on_gpu, on_cpu):.2f}x "
               f"({'camel-gym sweep --set device=cuda' if on_gpu > on_cpu else 'camel-gym sweep keeps its default, --device cpu'})")

@@ -162,6 +162,28 @@ def test_trial_records_name_the_library_beside_the_script():
         assert library["git_commit"] == head.stdout.strip()
 
 
+def test_a_library_installed_inside_another_repository_names_no_commit(tmp_path, monkeypatch):
+    """A non-editable install into a venv inside some checkout is not that checkout's code:
+    only a package at the top of its own checkout gets a commit."""
+    import camel_gym
+    from camel_gym.sweep.run import _library_version
+
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C"]
+    for top, package in [(tmp_path / "own", tmp_path / "own" / "camel_gym"),
+                         (tmp_path / "other", tmp_path / "other" / ".venv" / "site-packages" / "camel_gym")]:
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        subprocess.run([*git[:-1], "init", "-q", str(top)], check=True)
+        subprocess.run([*git, str(top), "add", "-A"], check=True)
+        subprocess.run([*git, str(top), "commit", "-q", "-m", "x"], check=True)
+    own_head = subprocess.run(["git", "-C", str(tmp_path / "own"), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    monkeypatch.setattr(camel_gym, "__file__", str(tmp_path / "own" / "camel_gym" / "__init__.py"))
+    assert _library_version()["git_commit"] == own_head
+    monkeypatch.setattr(camel_gym, "__file__", str(tmp_path / "other" / ".venv" / "site-packages" / "camel_gym" / "__init__.py"))
+    other = _library_version()
+    assert other["git_commit"] is None and other["camel_gym_version"] == camel_gym.__version__
+
+
 def _trials_to_run(monkeypatch, sweep: Path, grid: Grid) -> dict[str, dict]:
     """The trials run_sweep would hand to Ray, with their options, without starting Ray."""
     from camel_gym.sweep.run import run_sweep
@@ -216,6 +238,48 @@ def test_a_finished_trial_needs_no_input_files(tmp_path, monkeypatch):
     assert manifest["trials"]["Hopper-v4__expert__seed1"]["status"] == "finished"
     with pytest.raises(GridError, match="no such file"):  # without the sweep folder's records, it is checked
         grid.trials(SCRIPT)
+
+
+def test_a_finished_trial_is_found_by_its_full_name(tmp_path, monkeypatch):
+    """The finished-trial check names the folder as the sweep does, varying settings included;
+    a prior file, like an expert model, is needed only by trials that still have to run."""
+    from camel_gym.records import write_json
+
+    prior = tmp_path / "prior.py"
+    prior.write_text("def policy(obs):\n    return [0.0, 0.0, 0.0]\n")
+    grid = Grid(["Hopper-v4"], ["llm"], [1], 1000, {"bias": [0.1, 0.3]}, policy={"Hopper-v4": str(prior)})
+    sweep = tmp_path / "sweep"
+    todo = _trials_to_run(monkeypatch, sweep, grid)
+    assert set(todo) == {"Hopper-v4__llm__bias=0.1__seed1", "Hopper-v4__llm__bias=0.3__seed1"}
+    for name, options in todo.items():
+        run = sweep / "trials" / name / "run"
+        run.mkdir(parents=True)
+        write_json(run / "args.json", options)
+        write_json(run / "summary.json", {"env_id": "Hopper-v4"})
+    prior.unlink()
+    assert _trials_to_run(monkeypatch, sweep, grid) == {}
+    grid.set = {"bias": [0.1, 0.3, 0.6]}
+    with pytest.raises(GridError, match="no such prior file"):  # bias 0.6 has still to run
+        _trials_to_run(monkeypatch, sweep, grid)
+
+
+def test_an_input_path_that_changed_says_where_paths_resolve(tmp_path, monkeypatch):
+    """A grid with relative input paths run from another directory names other files: the error
+    says so, instead of telling the user to delete the trial."""
+    from camel_gym.records import write_json
+
+    for where in ("a", "b"):
+        (tmp_path / where).mkdir()
+        (tmp_path / where / "prior.py").write_text("def policy(obs):\n    return [0.0, 0.0, 0.0]\n")
+    grid = Grid(["Hopper-v4"], ["llm"], [1], 1000, policy={"Hopper-v4": "prior.py"})
+    monkeypatch.chdir(tmp_path / "a")
+    options = _trials_to_run(monkeypatch, tmp_path / "sweep", grid)["Hopper-v4__llm__seed1"]
+    run = tmp_path / "sweep" / "trials" / "Hopper-v4__llm__seed1" / "run"
+    run.mkdir(parents=True)
+    write_json(run / "args.json", options)
+    monkeypatch.chdir(tmp_path / "b")
+    with pytest.raises(GridError, match="other input files .*resolve against the current directory"):
+        _trials_to_run(monkeypatch, tmp_path / "sweep", grid)
 
 
 def _eval_steps(trial_dir: Path) -> list[int]:

@@ -105,7 +105,15 @@ def _library_version() -> dict[str, Any]:
     import camel_gym
 
     package = Path(camel_gym.__file__).resolve().parent
-    return {"path": str(package), **_code_version(package / "__init__.py")}
+    version = _code_version(package / "__init__.py")
+    # a non-editable install inside some repository (a venv in a checkout) would name that
+    # repository's commit: only a checkout whose top holds the package is the package's own
+    top = subprocess.run(["git", "-C", str(package), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
+    if top.returncode != 0 or Path(top.stdout.strip()).resolve() != package.parent:
+        from camel_gym import __version__
+
+        version = {"git_commit": None, "git_dirty": None, "camel_gym_version": __version__}
+    return {"path": str(package), **version}
 
 
 def _hardware() -> dict[str, Any]:
@@ -214,6 +222,12 @@ def _check_existing(trial: Trial, folder: Path) -> None:
     differ = {k: (args.get(k), v) for k, v in trial.options if k not in resumable and args.get(k) != v}
     if differ:
         shown = ", ".join(f"{k}: {old!r} there, {new!r} now" for k, (old, new) in sorted(differ.items()))
+        if set(differ) <= {"expert_model", "policy"}:
+            raise GridError(
+                f"{run} was started with other input files ({shown}). Relative paths in a grid resolve against "
+                f"the current directory: run the sweep from the directory it first ran in. If the trial should use "
+                f"the new file, remove {run.parent} and it starts again"
+            )
         raise GridError(f"{run} was started with other settings ({shown}); use another --sweep-dir, or remove that trial folder")
     total = dict(trial.options)["total_timesteps"]
     if trial_finished(folder) and args.get("total_timesteps") != total:
