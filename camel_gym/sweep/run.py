@@ -86,16 +86,18 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
-def _code_version(script: Path) -> dict[str, Any]:
+def _code_version(path: Path, top: Path | None = None) -> dict[str, Any]:
+    """The commit (and dirty flag) of the git checkout holding ``path``; with ``top``, only if that
+    checkout's top is ``top``, else none (with the installed version)."""
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(script.parent), *args], capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(["git", "-C", str(path.parent), *args], capture_output=True, text=True, check=True).stdout.strip()
 
-    try:
-        return {"git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
-    except (OSError, subprocess.CalledProcessError):
-        from camel_gym import __version__
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        if top is None or Path(git("rev-parse", "--show-toplevel")).resolve() == top:
+            return {"git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    from camel_gym import __version__
 
-        return {"git_commit": None, "git_dirty": None, "camel_gym_version": __version__}
+    return {"git_commit": None, "git_dirty": None, "camel_gym_version": __version__}
 
 
 def _library_version() -> dict[str, Any]:
@@ -105,15 +107,9 @@ def _library_version() -> dict[str, Any]:
     import camel_gym
 
     package = Path(camel_gym.__file__).resolve().parent
-    version = _code_version(package / "__init__.py")
     # a non-editable install inside some repository (a venv in a checkout) would name that
     # repository's commit: only a checkout whose top holds the package is the package's own
-    top = subprocess.run(["git", "-C", str(package), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
-    if top.returncode != 0 or Path(top.stdout.strip()).resolve() != package.parent:
-        from camel_gym import __version__
-
-        version = {"git_commit": None, "git_dirty": None, "camel_gym_version": __version__}
-    return {"path": str(package), **version}
+    return {"path": str(package), **_code_version(package / "__init__.py", top=package.parent)}
 
 
 def _hardware() -> dict[str, Any]:

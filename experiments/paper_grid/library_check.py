@@ -76,11 +76,12 @@ def scalars(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
 def differences(a: Path, b: Path) -> tuple[list[str], str]:
     """What differs between two run directories (empty: identical), and what was compared."""
     out = []
-    rows_a, rows_b = (list(csv.DictReader((d / "eval.csv").open())) for d in (a, b))
-    drop = lambda rows: [{k: v for k, v in r.items() if k != "wall_seconds"} for r in rows]  # noqa: E731
-    if drop(rows_a) != drop(rows_b):
-        first = next((i for i, (x, y) in enumerate(zip(drop(rows_a), drop(rows_b))) if x != y), min(len(rows_a), len(rows_b)))
-        out.append(f"eval.csv row {first}: {drop(rows_a)[first:first + 1]} vs {drop(rows_b)[first:first + 1]}")
+    # every column but the wall time
+    rows_a, rows_b = ([{k: v for k, v in r.items() if k != "wall_seconds"} for r in csv.DictReader((d / "eval.csv").open())]
+                      for d in (a, b))
+    if rows_a != rows_b:
+        first = next((i for i, (x, y) in enumerate(zip(rows_a, rows_b)) if x != y), min(len(rows_a), len(rows_b)))
+        out.append(f"eval.csv row {first}: {rows_a[first:first + 1]} vs {rows_b[first:first + 1]}")
     sum_a, sum_b = (json.loads((d / "summary.json").read_text()) for d in (a, b))
     for key in sorted((set(sum_a) | set(sum_b)) - set(TIMING)):
         if sum_a.get(key) != sum_b.get(key):
