@@ -184,6 +184,34 @@ def test_a_library_installed_inside_another_repository_names_no_commit(tmp_path,
     assert other["git_commit"] is None and other["camel_gym_version"] == camel_gym.__version__
 
 
+def test_dirty_means_the_code_that_runs_differs_not_the_trial_files_beside_it(tmp_path):
+    """A sweep writes its trials' files into the checkout it runs from: those alone must not mark
+    the script or the library dirty, while an edit to either must."""
+    from camel_gym.sweep.run import _code_version
+
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(tmp_path)]
+    script, package, data = tmp_path / "td3.py", tmp_path / "camel_gym", tmp_path / "experiments" / "eval.csv"
+    package.mkdir()
+    data.parent.mkdir()
+    for path in (script, package / "__init__.py", data):
+        path.write_text("a\n")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "x"], check=True)
+
+    def dirty() -> tuple[bool, bool]:
+        return _code_version(script)["git_dirty"], _code_version(package, top=tmp_path)["git_dirty"]
+
+    assert dirty() == (False, False)
+    data.write_text("b\n")
+    assert dirty() == (False, False)
+    script.write_text("b\n")
+    assert dirty() == (True, False)
+    (package / "__init__.py").write_text("b\n")
+    assert dirty() == (True, True)
+    assert _code_version(package, top=tmp_path)["git_commit"] == _code_version(script)["git_commit"]
+
+
 def _trials_to_run(monkeypatch, sweep: Path, grid: Grid) -> dict[str, dict]:
     """The trials run_sweep would hand to Ray, with their options, without starting Ray."""
     from camel_gym.sweep.run import run_sweep
@@ -386,6 +414,7 @@ def test_tiny_grid_end_to_end_survives_a_killed_trial_and_a_killed_driver(tmp_pa
 
     # the report: a tidy CSV of every evaluation, one figure per env, a table per env
     assert main(["report", str(sweep)]) == 0
+    assert f"- the script: `td3_camel.py` at commit `{record['git_commit'][:7]}`" in (sweep / "report" / "summary.md").read_text()
     with (sweep / "report" / "evals.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == TIDY_COLUMNS and len(rows) == 8 * 3
@@ -461,6 +490,35 @@ def test_report_lists_unfinished_trials_and_unequal_seeds(tmp_path):
     assert "`Hopper-v4__llm__seed2`: failed, evaluated to 100k of 300k: td3_camel.py exited with -9" in summary
     assert "`llm` at 200k: 1 of 2 seeds have reached it" in summary
     assert "IQM at 300k" in summary
+
+
+def test_report_names_the_code_the_trials_ran(tmp_path):
+    """The commands in "Made by" carry local paths (a frozen --td3-script checkout); the commits
+    each trial's trial.json recorded are what a reader elsewhere can check out."""
+    from camel_gym.sweep.report import report
+
+    sweep = fake_sweep(tmp_path / "sweep", [("none", 1, 3), ("none", 2, 3), ("llm", 1, 3), ("llm", 2, 1)])
+    script = ["python", "/frozen/cleanrl_scripts/td3_camel.py"]
+    library = {"path": "/main/camel_gym", "git_commit": "b" * 40, "git_dirty": True}
+    start = {"command": [*script, "--seed", "1"], "git_commit": "a" * 40, "git_dirty": False, "library": library}
+    resumed = {**start, "command": [*script, "--resume", "run"]}
+    (sweep / "trials" / "Hopper-v4__none__seed1" / "trial.json").write_text(json.dumps({"starts": [start, resumed]}))
+    old = {"command": script, "git_commit": None, "git_dirty": None, "camel_gym_version": "0.1.0"}
+    (sweep / "trials" / "Hopper-v4__llm__seed1" / "trial.json").write_text(json.dumps({"starts": [old]}))
+    (sweep / "trials" / "Hopper-v4__llm__seed2" / "trial.json").write_text(json.dumps({"starts": [start, {**old, "library": library}]}))
+    manifest = json.loads((sweep / "sweep.json").read_text())
+    manifest["trials"]["Hopper-v4__llm__seed3"] = {**manifest["trials"]["Hopper-v4__llm__seed2"], "seed": 3,
+                                                   "folder": "trials/Hopper-v4__llm__seed3", "status": "queued"}
+    (sweep / "sweep.json").write_text(json.dumps(manifest))
+
+    summary = report(sweep).summary.read_text()
+    assert "\n".join([
+        "- the script: `td3_camel.py` at commit `aaaaaaa`: 2 trials",
+        "- the script: `td3_camel.py` outside a git checkout (camel_gym 0.1.0): 2 trials",
+        "- the library: `camel_gym` at commit `bbbbbbb` (its checkout had uncommitted changes): 2 trials",
+        "- the library: not recorded: 1 trial",
+        "- no `trial.json` (run outside `camel-gym sweep`): 1 trial",
+    ]) in summary  # seed 1's resume counts once; the queued seed 3 ran nothing
 
 
 def test_report_compares_with_the_baseline_trials_of_another_sweep(tmp_path):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import json
 import shlex
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,12 +50,48 @@ class ReportOutcome:
     incomplete: list[str] = field(default_factory=list)
 
 
+def _version(name: str, record: dict[str, Any]) -> str:
+    if not record.get("git_commit"):
+        return f"`{name}` outside a git checkout (camel_gym {record.get('camel_gym_version', 'of unknown version')})"
+    changed = " (its checkout had uncommitted changes)" if record.get("git_dirty") else ""
+    return f"`{name}` at commit `{record['git_commit'][:7]}`{changed}"
+
+
+def _code_of(trial_dir: Path) -> set[str] | None:
+    """The script and library versions a trial started with, over all its starts, as its
+    ``trial.json`` records them (None without one: a trial run outside ``camel-gym sweep``)."""
+    record = trial_dir / "trial.json"
+    if not record.is_file():
+        return None if trial_run_dir(trial_dir) is not None else set()  # a queued trial ran nothing
+    code = set()
+    for start in json.loads(record.read_text()).get("starts", []):
+        code.add("the script: " + _version(Path(start["command"][1]).name, start))
+        library = start.get("library")  # none in a start from before trial.json named the library
+        code.add("the library: " + _version("camel_gym", library) if library else "the library: not recorded")
+    return code
+
+
+def _code_lines(trials: dict[str, dict[str, Any]]) -> list[str]:
+    """How many trials started with each version of the script and of the library: the local
+    paths in the commands above say nothing to a reader of another machine, the commits do."""
+    counts = Counter(line for t in trials.values() for line in t["code"] or [])
+    unrecorded = sum(t["code"] is None for t in trials.values())
+    if not counts and not unrecorded:
+        return []
+    def plural(n: int) -> str:
+        return f"{n} trial{'s' if n != 1 else ''}"
+    lines = ["The code the trials ran, from their `trial.json` (a resumed trial counts once for each version it ran with):", ""]
+    lines += [f"- {text}: {plural(n)}" for text, n in sorted(counts.items(), key=lambda item: (not item[0].startswith("the script"), -item[1], item[0]))]
+    lines += [f"- no `trial.json` (run outside `camel-gym sweep`): {plural(unrecorded)}"] if unrecorded else []
+    return [*lines, ""]
+
+
 def _collect(sweep_dir: Path, manifest: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     rows, trials = [], {}
     for name, entry in sorted(manifest["trials"].items()):
         folder = sweep_dir / entry["folder"]
         run = trial_run_dir(folder)
-        trials[name] = {**entry, "finished": trial_finished(folder)}
+        trials[name] = {**entry, "finished": trial_finished(folder), "code": _code_of(folder)}
         for r in read_eval_csv(run) if run is not None else []:
             rows.append({
                 "env_id": entry["env_id"], "variant": entry["variant"],
@@ -464,6 +500,7 @@ def report(
         again += f" --compare {' '.join(map(shlex.quote, compares))}" if compares else ""
         again += f" --panel {' '.join(map(shlex.quote, panels))}" if panels else ""
         md += ["Made by:", "", "```bash", *commands, again, "```", ""]
+    md += _code_lines(trials)
     for other, variant, name, _ in borrowed:
         what = f"`{name}` trials are the `{variant}` trials" if name != variant else f"`{name}` trials are those"
         md += [f"The {what} of the sweep in `{other}`, with the same steps per trial.", ""]

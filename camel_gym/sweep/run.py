@@ -87,14 +87,19 @@ def _die_with_parent() -> None:
 
 
 def _code_version(path: Path, top: Path | None = None) -> dict[str, Any]:
-    """The commit (and dirty flag) of the git checkout holding ``path``; with ``top``, only if that
-    checkout's top is ``top``, else none (with the installed version)."""
+    """The commit of the git checkout holding ``path`` (a file or a folder), and whether ``path``
+    itself differs from it; with ``top``, only if that checkout's top is ``top``, else none (with
+    the installed version)."""
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(path.parent), *args], capture_output=True, text=True, check=True).stdout.strip()
+        where = path if path.is_dir() else path.parent
+        return subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True, check=True).stdout.strip()
 
     with contextlib.suppress(OSError, subprocess.CalledProcessError):
         if top is None or Path(git("rev-parse", "--show-toplevel")).resolve() == top:
-            return {"git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+            # only the code that runs: a sweep writes its trials' files into the same checkout,
+            # which would mark every later start dirty
+            dirty = git("status", "--porcelain", "--untracked-files=no", "--", str(path.resolve()))
+            return {"git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(dirty)}
     from camel_gym import __version__
 
     return {"git_commit": None, "git_dirty": None, "camel_gym_version": __version__}
@@ -109,7 +114,7 @@ def _library_version() -> dict[str, Any]:
     package = Path(camel_gym.__file__).resolve().parent
     # a non-editable install inside some repository (a venv in a checkout) would name that
     # repository's commit: only a checkout whose top holds the package is the package's own
-    return {"path": str(package), **_code_version(package / "__init__.py", top=package.parent)}
+    return {"path": str(package), **_code_version(package, top=package.parent)}
 
 
 def _hardware() -> dict[str, Any]:
