@@ -722,6 +722,22 @@ def test_panels_draw_each_group_beside_the_baseline(tmp_path, capsys):
     assert "an empty variant name" in capsys.readouterr().err
 
 
+def test_an_env_without_a_panels_variants_draws_no_panel_for_them(tmp_path):
+    """The paper grid: phase C's priors ran on Hopper-v4 and Ant-v4, not on Walker2d-v4, whose
+    figure must not get a panel of the baseline alone."""
+    import matplotlib.image
+
+    from camel_gym.sweep.report import report
+
+    specs = [(v, seed, 3, env) for env in ("Hopper-v4", "Walker2d-v4") for v in ("none", "llm") for seed in (1, 2)]
+    sweep = fake_sweep(tmp_path / "sweep", specs + [("expert", seed, 3, "Hopper-v4") for seed in (1, 2)])
+    report(sweep)
+    alone = matplotlib.image.imread(sweep / "report" / "curves_Walker2d-v4.png").shape[1]
+    report(sweep, panels=["llm", "expert"])
+    assert matplotlib.image.imread(sweep / "report" / "curves_Hopper-v4.png").shape[1] > 1.2 * alone  # two panels
+    assert matplotlib.image.imread(sweep / "report" / "curves_Walker2d-v4.png").shape[1] == alone  # `none, llm` only
+
+
 def test_made_by_quotes_labels_with_spaces(tmp_path):
     from camel_gym.sweep.report import report
 

@@ -523,7 +523,9 @@ def report(
         md += [f"## {env_id}", ""]
         if curves:
             figure = out_dir / f"curves_{env_id}.png"
-            _plot(env_id, curves, figure, layout, masked)
+            # a panel of variants this env did not run would draw the baseline alone
+            groups = [g for g in layout[0] if any(label in curves for label in g if label != baseline)] or layout[0]
+            _plot(env_id, curves, figure, (groups, layout[1]), masked)
             outcome.figures.append(figure)
             md += [f"![{env_id} learning curves]({figure.name})", ""]
             left_out = sorted(set(curves) - {v for group in layout[0] for v in group})
