@@ -57,17 +57,18 @@ def _version(name: str, record: dict[str, Any]) -> str:
     return f"`{name}` at commit `{record['git_commit'][:7]}`{changed}"
 
 
-def _code_of(trial_dir: Path) -> set[str] | None:
+def _code_of(trial_dir: Path, started: bool) -> set[tuple[str, str]] | None:
     """The script and library versions a trial started with, over all its starts, as its
-    ``trial.json`` records them (None without one: a trial run outside ``camel-gym sweep``)."""
+    ``trial.json`` records them: ``(what, version)`` pairs (None for a trial that ran without
+    one, outside ``camel-gym sweep``)."""
     record = trial_dir / "trial.json"
     if not record.is_file():
-        return None if trial_run_dir(trial_dir) is not None else set()  # a queued trial ran nothing
+        return None if started else set()  # a queued trial ran nothing
     code = set()
     for start in json.loads(record.read_text()).get("starts", []):
-        code.add("the script: " + _version(Path(start["command"][1]).name, start))
+        code.add(("script", _version(Path(start["command"][1]).name, start)))
         library = start.get("library")  # none in a start from before trial.json named the library
-        code.add("the library: " + _version("camel_gym", library) if library else "the library: not recorded")
+        code.add(("library", _version("camel_gym", library) if library else "not recorded"))
     return code
 
 
@@ -81,7 +82,9 @@ def _code_lines(trials: dict[str, dict[str, Any]]) -> list[str]:
     def plural(n: int) -> str:
         return f"{n} trial{'s' if n != 1 else ''}"
     lines = ["The code the trials ran, from their `trial.json` (a resumed trial counts once for each version it ran with):", ""]
-    lines += [f"- {text}: {plural(n)}" for text, n in sorted(counts.items(), key=lambda item: (not item[0].startswith("the script"), -item[1], item[0]))]
+    order = {"script": 0, "library": 1}
+    lines += [f"- the {what}: {text}: {plural(n)}"
+              for (what, text), n in sorted(counts.items(), key=lambda item: (order[item[0][0]], -item[1], item[0][1]))]
     lines += [f"- no `trial.json` (run outside `camel-gym sweep`): {plural(unrecorded)}"] if unrecorded else []
     return [*lines, ""]
 
@@ -91,7 +94,7 @@ def _collect(sweep_dir: Path, manifest: dict[str, Any]) -> tuple[list[dict[str, 
     for name, entry in sorted(manifest["trials"].items()):
         folder = sweep_dir / entry["folder"]
         run = trial_run_dir(folder)
-        trials[name] = {**entry, "finished": trial_finished(folder), "code": _code_of(folder)}
+        trials[name] = {**entry, "finished": trial_finished(folder), "code": _code_of(folder, started=run is not None)}
         for r in read_eval_csv(run) if run is not None else []:
             rows.append({
                 "env_id": entry["env_id"], "variant": entry["variant"],

@@ -90,8 +90,9 @@ def _code_version(path: Path, top: Path | None = None) -> dict[str, Any]:
     """The commit of the git checkout holding ``path`` (a file or a folder), and whether ``path``
     itself differs from it; with ``top``, only if that checkout's top is ``top``, else none (with
     the installed version)."""
+    where = path if path.is_dir() else path.parent
+
     def git(*args: str) -> str:
-        where = path if path.is_dir() else path.parent
         return subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True, check=True).stdout.strip()
 
     with contextlib.suppress(OSError, subprocess.CalledProcessError):
