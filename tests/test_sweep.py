@@ -738,6 +738,24 @@ def test_an_env_without_a_panels_variants_draws_no_panel_for_them(tmp_path):
     assert matplotlib.image.imread(sweep / "report" / "curves_Walker2d-v4.png").shape[1] == alone  # `none, llm` only
 
 
+def test_four_panels_wrap_into_two_rows_of_two(tmp_path):
+    """The paper grid's Hopper-v4 figure with phase D: a row of four panels is too wide to read."""
+    import matplotlib.image
+
+    from camel_gym.sweep.report import report
+
+    variants = ("none", "a", "b", "c", "d")
+    sweep = fake_sweep(tmp_path / "sweep", [(v, seed, 3) for v in variants for seed in (1, 2)])
+    figure = sweep / "report" / "curves_Hopper-v4.png"
+    report(sweep, panels=["a", "b"])
+    two_high, two_wide = matplotlib.image.imread(figure).shape[:2]
+    report(sweep, panels=["a", "b", "c", "d"])
+    high, wide = matplotlib.image.imread(figure).shape[:2]
+    assert wide == two_wide and high > 1.8 * two_high
+    report(sweep, panels=["a", "b", "c"])
+    assert matplotlib.image.imread(figure).shape[:2] == (two_high, pytest.approx(1.5 * two_wide, rel=0.05))
+
+
 def test_made_by_quotes_labels_with_spaces(tmp_path):
     from camel_gym.sweep.report import report
 

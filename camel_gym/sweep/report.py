@@ -232,10 +232,16 @@ def _plot(
 
     groups, colours = layout
     several = len(groups) > 1
+    # at most three panels to a row, the rows as even as they go (4 -> 2x2), so a figure of many
+    # panels stays as wide as a README shows it
+    rows = -(-len(groups) // 3)
+    cols = -(-len(groups) // rows)
     panel_width, alone_width, legend_size = 4.4, 6.4, 7 if several else 8
-    fig, axes = plt.subplots(1, len(groups), figsize=(panel_width * len(groups) if several else alone_width, 4.0),
+    fig, axes = plt.subplots(rows, cols, figsize=(panel_width * cols if several else alone_width, 4.0 * rows),
                              dpi=120, sharey=True, squeeze=False)
-    for ax, group in zip(axes[0], groups):
+    for ax in axes.flat[len(groups):]:
+        ax.set_visible(False)
+    for ax, group in zip(axes.flat, groups):
         for label in group:
             steps, seeds = _complete(curves.get(label, {}))
             if not steps:
@@ -260,7 +266,8 @@ def _plot(
             ax.legend(title="mean over seeds, 95% bootstrap CI", fontsize=legend_size, title_fontsize=legend_size)
         else:
             ax.text(0.5, 0.5, "no evaluations yet", transform=ax.transAxes, ha="center", va="center", color="grey")
-    axes[0][0].set_ylabel("mean return over eval episodes")
+    for row in axes:
+        row[0].set_ylabel("mean return over eval episodes")
     title = (f"{env_id}: evaluation return of the deterministic actor\n(solid: no mask; dashed: inside the prior's mask)"
              if masked else f"{env_id}: evaluation return (deterministic actor, no mask)")
     (fig.suptitle if several else axes[0][0].set_title)(title, fontsize=10)
