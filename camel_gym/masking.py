@@ -1,4 +1,4 @@
-"""CAMEL's masking math as pure functions (CAMEL_METHOD §2-4).
+"""CAMEL's masking math as pure functions (the bounds, epsilon-masking and action mapping of arXiv 2502.11896).
 
 Every function works on NumPy arrays and on torch tensors of any batch shape: the
 leading dimensions are batch dimensions, the last one is the action dimension. The
@@ -100,7 +100,7 @@ def prior_bounds_within(prior_action: np.ndarray, limits: tuple[np.ndarray, np.n
 def prior_bounds(prior_action: Any, low: Any, high: Any, bias: Any = 0.3, *, reach: Any = None) -> Any:
     """The mask around a prior action, as an array of shape ``(..., 2, d)``: [lower; upper].
 
-    CAMEL_METHOD §2: ``p = clip(prior_action, low, high)``, ``half = (high - low) / 2``,
+    CAMEL's bounds: ``p = clip(prior_action, low, high)``, ``half = (high - low) / 2``,
     ``lower = max(p - bias * half, low)``, ``upper = min(p + bias * half, high)``. Clipping
     ``p`` first guarantees ``lower <= upper`` even for a prior far outside the space. This
     is the layout of ``info["action_bounds"]``; the result is always a new array/tensor.
@@ -153,7 +153,7 @@ def _lower_upper(bounds: Any) -> tuple[Any, Any]:
 def action_mapping(x: Any, bounds: Any) -> Any:
     """ACTION_MAPPING: map a normalized action ``x`` in [-1, 1] into ``bounds`` (``(..., 2, d)``).
 
-    CAMEL_METHOD §4 writes it ``x * (upper - lower) / 2 + (upper + lower) / 2``; this computes
+    The paper writes it ``x * (upper - lower) / 2 + (upper + lower) / 2``; this computes
     the same value as ``lower + (x + 1) * (upper - lower) / 2``, which needs fewer operations
     and can only leave ``[lower, upper]`` upwards, by float rounding (callers that need the
     box exactly clip at ``upper``). Differentiable in ``x``, so an actor's gradient flows
@@ -188,8 +188,8 @@ def map_into_bounds(x: Any, bounds: Any) -> Any:
 def mask_probability(step: int, mask_fraction: float, total_timesteps: int) -> float:
     """eps_t = max(1 - t / (f_m * T), 0): the probability that the mask applies at step t.
 
-    It is 1 at t = 0 and 0 from ``t = mask_fraction * total_timesteps`` on (CAMEL_METHOD §3).
-    ``mask_fraction == 0`` means the mask is never applied.
+    It is 1 at t = 0 and 0 from ``t = mask_fraction * total_timesteps`` on (the paper's
+    epsilon-masking). ``mask_fraction == 0`` means the mask is never applied.
     """
     horizon = mask_fraction * total_timesteps
     if horizon <= 0:

@@ -86,7 +86,7 @@ class MaskSchedule:
 
 
 class LinearSchedule(MaskSchedule):
-    """CAMEL's schedule (CAMEL_METHOD §3): eps_t = max(1 - t / (mask_fraction * total_timesteps), 0).
+    """CAMEL's schedule (the paper's epsilon-masking): eps_t = max(1 - t / (mask_fraction * total_timesteps), 0).
 
     Example:
         >>> s = LinearSchedule(mask_fraction=0.2, total_timesteps=1000)

@@ -142,7 +142,7 @@ class EpsilonClock:
 
     A mixin: a step count (:attr:`timestep`, settable from outside) and the
     :class:`~camel_gym.schedules.MaskSchedule` it drives (:attr:`schedule`): the linear schedule
-    of CAMEL_METHOD §3 by default, a custom ``step -> probability``, or a schedule object such
+    of the CAMEL paper by default, a custom ``step -> probability``, or a schedule object such
     as :class:`~camel_gym.schedules.AdaptiveSchedule`.
 
     Change logs:
@@ -307,8 +307,8 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
     """Fades the mask out: the prior's bounds are kept with probability eps_t, else the full space.
 
     ``eps_t = max(1 - t / (mask_fraction * total_timesteps), 0)``: the mask is always applied
-    at t = 0 and never from ``t = mask_fraction * total_timesteps`` on (CAMEL_METHOD §3). ``t``
-    counts this env's steps; a trainer with many envs sets the global step with
+    at t = 0 and never from ``t = mask_fraction * total_timesteps`` on (the paper's
+    epsilon-masking). ``t`` counts this env's steps; a trainer with many envs sets the global step with
     :meth:`set_timestep` (``envs.call("set_timestep", global_step)`` on a vector env) so that
     all of them follow one schedule. The draw for each observation adds
     ``info["mask_applied"]`` (bool) and replaces ``info["action_bounds"]`` by the full space

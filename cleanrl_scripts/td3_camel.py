@@ -1,5 +1,5 @@
 # Masking-aware TD3 (CAMEL, arXiv 2502.11896) in one CleanRL-style file.
-# Method: shared/CAMEL_METHOD.md §5; layout and defaults: CleanRL's td3_continuous_action.py.
+# Method: the paper's masking-aware TD3; layout and defaults: CleanRL's td3_continuous_action.py.
 """Masking-aware TD3: the actor acts in [-1, 1]^d and every action is mapped into the bounds
 that come with the observation (``info["action_bounds"]`` from camel_gym's wrappers). The
 bounds of s and s' ride in the replay buffer as extras, so the critic target maps the target
@@ -125,7 +125,7 @@ class Args:
     checkpoint_every: int = 50_000
     """write a resumable checkpoint every this many steps (0: never)"""
     resume: Optional[str] = None
-    """a run directory to continue from its last checkpoint, with its own arguments; only --total-timesteps (to extend the run), --progress, --eval-every and --checkpoint-every may be given beside it"""
+    """a run directory to continue from its last checkpoint, with its own arguments; only --total-timesteps (to extend the run), --progress, --eval-every, --checkpoint-every and --log-q-filter may be given beside it"""
 
     # CAMEL: speed
     fast_update: bool = True
@@ -691,7 +691,9 @@ if __name__ == "__main__":
             try:
                 args.policy = str(shipped_prior(args.env_id, obs_space, act_space))
             except ValueError as exc:
-                fail(f"{exc} (with --policy)")
+                # the hint may name gym.make kwargs, which this script does not take
+                fail(f"{exc}. td3_camel.py makes the env with gym.make({args.env_id!r}) alone: give --policy "
+                     "a prior for the observation that makes")
         elif not Path(args.policy).is_file():
             fail(f"--policy {args.policy}: no such prior file")
     if args.device == "cuda" and not torch.cuda.is_available():

@@ -1,4 +1,4 @@
-"""The masking math (CAMEL_METHOD §2-4) on NumPy arrays and torch tensors."""
+"""The masking math (bounds, epsilon-masking, action mapping) on NumPy arrays and torch tensors."""
 
 import numpy as np
 import pytest

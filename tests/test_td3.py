@@ -523,6 +523,7 @@ def test_adaptive_schedule_logs_its_gate_and_resumes_with_what_it_learned(tmp_pa
         (["--policy", "/nonexistent/prior.py"], "--policy /nonexistent/prior.py: no such prior file"),
         (["--masking", "expert"], "--masking expert needs --expert-model"),
         (["--env-id", "Humanoid-v4"], "no shipped prior for env id 'Humanoid-v4'"),
+        (["--env-id", "Ant-v5"], "td3_camel.py makes the env with gym.make('Ant-v5') alone: give --policy"),
         (["--bias", "1.5"], "--bias 1.5: bias must lie in (0, 1]"),
         (["--mask-fraction", "0.5", "--mask-timesteps", "10"], "--mask-fraction and --mask-timesteps both set"),
         (["--mask-timesteps", "20"], "--mask-timesteps must lie in [0, --total-timesteps 10], got 20"),
