@@ -48,6 +48,8 @@ def sweep_args(sweep_dir: Path, *extra: str) -> list[str]:
         (["--env-ids", "Hopper-v4", "--masking", "expert"], "needs an expert model: --expert-model Hopper-v4=PATH"),
         (["--env-ids", "Hopper-v4", "--masking", "expert", "--expert-model", "Hopper-v4=/nope.cleanrl_model"], "no such file"),
         (["--env-ids", "Hopper-v4", "--masking", "llm", "--policy", "Hopper-v4=/nope.py"], "no such prior file"),
+        (["--env-ids", "Humanoid-v4", "--masking", "llm"], "variant 'llm' on Humanoid-v4: no shipped prior for env id"),
+        (["--env-ids", "Ant-v5", "--masking", "llm"], "gym.make('Ant-v5') alone: give a prior for that observation (--policy Ant-v5=PATH)"),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "seed=3"], "the sweep sets --seed itself"),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "bias"], "write KEY=VALUE"),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--cpus-per-trial", "0"], "--cpus-per-trial must be at least 1"),

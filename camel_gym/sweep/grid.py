@@ -43,6 +43,8 @@ import gymnasium as gym
 import numpy as np
 import tyro
 
+from camel_gym.priors import shipped_prior
+
 __all__ = ["GridError", "Grid", "Trial", "Variant", "parse_env_map", "parse_set", "td3_args_class", "td3_module"]
 
 #: td3_camel.py options a sweep sets itself; ``--set`` may not override them.
@@ -80,12 +82,17 @@ def td3_args_class(script: Path) -> type:
 
 
 @cache
-def _action_dim(env_id: str) -> int:
+def _spaces(env_id: str) -> tuple[gym.Space, gym.Space]:
+    """``gym.make(env_id)``'s observation and action spaces: the env as td3_camel.py makes it."""
     env = gym.make(env_id)
     try:
-        return int(np.prod(env.action_space.shape))
+        return env.observation_space, env.action_space
     finally:
         env.close()
+
+
+def _action_dim(env_id: str) -> int:
+    return int(np.prod(_spaces(env_id)[1].shape))
 
 
 @dataclass(frozen=True)
@@ -308,6 +315,16 @@ class Grid:
             if must_exist and not Path(path).is_file():
                 raise GridError(f"--policy {env_id}={path}: no such prior file")
             return {"policy": str(Path(path).resolve())}
+        if variant.masking == "llm" and must_exist:
+            # the trial would take the shipped prior; refuse now what td3_camel.py would refuse at
+            # each trial's start (no prior for the id, or Ant-v5's observation, which it makes in full)
+            try:
+                shipped_prior(env_id, *_spaces(env_id))
+            except ValueError as exc:
+                raise GridError(
+                    f"variant {variant.name!r} on {env_id}: {exc}. td3_camel.py makes the env with "
+                    f"gym.make({env_id!r}) alone: give a prior for that observation (--policy {env_id}=PATH)"
+                ) from None
         return {}
 
     @staticmethod
