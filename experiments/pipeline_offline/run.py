@@ -26,10 +26,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from chat_server import Answer, ChatServer  # noqa: E402
 
-from camel_gym import shipped_prior  # noqa: E402
+from camel_gym.priors import handtuned_prior  # noqa: E402
 
-SHIPPED = shipped_prior("Hopper-v4").read_text()
-# the shipped prior's own header is a docstring; a reply carries only its code
+# c00 is the hand-tuned prior, which shipped as the default when this experiment ran (the default
+# is the LLM-written one since 7be59ee); its header is a docstring, a reply carries only its code
+SHIPPED = handtuned_prior("Hopper-v4").read_text()
 SHIPPED_CODE = SHIPPED[SHIPPED.index('"""', 3) + 3 :].lstrip()
 
 

@@ -2,7 +2,8 @@
 
     python experiments/sac_hopper_50k/run.py --masking camel   # and: --masking none
 
-SAC keeps SB3's defaults. With CAMEL the env is `make_camel_env` (shipped prior, bias 0.3, mask
+SAC keeps SB3's defaults. With CAMEL the env is `make_camel_env` (the hand-tuned prior, which was
+the shipped default when this ran; bias 0.3, mask
 fraction 0.2: the mask fades over the first 10k steps) and the schedule follows the model's
 global step. Every 5k steps, 10 seeded evaluation episodes of the deterministic policy without a
 mask (the same stack with mask_fraction=0) are appended to `<masking>_eval.csv` here.
@@ -21,6 +22,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
 
 from camel_gym import make_camel_env
+from camel_gym.priors import handtuned_prior
 from camel_gym.sb3 import EpsilonScheduleCallback
 
 HERE = Path(__file__).resolve().parent
@@ -62,8 +64,9 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.masking == "camel":
-        env = make_vec_env(lambda: make_camel_env("Hopper-v4", total_timesteps=args.steps), n_envs=1, seed=args.seed)
-        eval_env = make_camel_env("Hopper-v4", total_timesteps=args.steps, mask_fraction=0.0)
+        prior = handtuned_prior("Hopper-v4")  # the default prior on 2026-11-23; the LLM-written one is since 7be59ee
+        env = make_vec_env(lambda: make_camel_env("Hopper-v4", total_timesteps=args.steps, policy=prior), n_envs=1, seed=args.seed)
+        eval_env = make_camel_env("Hopper-v4", total_timesteps=args.steps, policy=prior, mask_fraction=0.0)
         callbacks = [EpsilonScheduleCallback()]
     else:
         env = make_vec_env("Hopper-v4", n_envs=1, seed=args.seed)
