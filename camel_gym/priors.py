@@ -73,12 +73,16 @@ def policy_dir() -> Path:
     return Path(str(importlib.resources.files("camel_gym.llm_policies")))
 
 
-def shipped_prior(env_id: str, observation_space: Any = None, action_space: Any = None) -> Path:
+def shipped_prior(
+    env_id: str, observation_space: Any = None, action_space: Any = None, *, make_kwargs_hint: bool = True
+) -> Path:
     """The path of the shipped prior for ``env_id``, one of :data:`SHIPPED_ENV_IDS`.
 
     Each prior serves the v4 and the v5 id of its env; Ant-v5 needs
     ``include_cfrc_ext_in_observation=False`` (:func:`prior_make_kwargs` gives it). Pass the
-    env's spaces to have them checked here rather than by the sandbox's trial.
+    env's spaces to have them checked here rather than by the sandbox's trial. A caller that
+    makes the env with ``gym.make(env_id)`` alone (``td3_camel.py``) passes
+    ``make_kwargs_hint=False``: the error then does not suggest kwargs its user cannot give.
 
     Raises:
         ValueError: no prior ships for ``env_id``, or the spaces don't match the prior.
@@ -97,7 +101,7 @@ def shipped_prior(env_id: str, observation_space: Any = None, action_space: Any 
     for space, dim, what in ((observation_space, obs_dim, "observation"), (action_space, act_dim, "action")):
         if space is not None and tuple(space.shape) != (dim,):
             needed = ", ".join(f"{k}={v!r}" for k, v in SHIPPED_ENV_IDS[env_id].items())
-            hint = f" (make it with gym.make({env_id!r}, {needed}))" if needed else ""
+            hint = f" (make it with gym.make({env_id!r}, {needed}))" if needed and make_kwargs_hint else ""
             raise ValueError(
                 f"the shipped prior {filename} expects an {what} of shape ({dim},), but {env_id} has "
                 f"{tuple(space.shape)}{hint}"

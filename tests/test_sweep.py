@@ -48,8 +48,10 @@ def sweep_args(sweep_dir: Path, *extra: str) -> list[str]:
         (["--env-ids", "Hopper-v4", "--masking", "expert"], "needs an expert model: --expert-model Hopper-v4=PATH"),
         (["--env-ids", "Hopper-v4", "--masking", "expert", "--expert-model", "Hopper-v4=/nope.cleanrl_model"], "no such file"),
         (["--env-ids", "Hopper-v4", "--masking", "llm", "--policy", "Hopper-v4=/nope.py"], "no such prior file"),
-        (["--env-ids", "Humanoid-v4", "--masking", "llm"], "variant 'llm' on Humanoid-v4: no shipped prior for env id"),
-        (["--env-ids", "Ant-v5", "--masking", "llm"], "gym.make('Ant-v5') alone: give a prior for that observation (--policy Ant-v5=PATH)"),
+        (["--env-ids", "Humanoid-v4", "--masking", "llm"],
+         "variant 'llm' on Humanoid-v4: no shipped prior for this env id (shipped: Hopper-v4"),
+        (["--env-ids", "Ant-v5", "--masking", "llm"],
+         "(gym.make('Ant-v5'), no kwargs); give a prior for that observation: --policy Ant-v5=PATH, or policy = "),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "seed=3"], "the sweep sets --seed itself"),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "bias"], "write KEY=VALUE"),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--cpus-per-trial", "0"], "--cpus-per-trial must be at least 1"),
@@ -64,6 +66,14 @@ def test_bad_input_is_refused_before_any_trial_starts(tmp_path, capsys, extra, m
     assert main(sweep_args(tmp_path / "sweep", *extra)) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "sweep" / "trials").exists()
+
+
+def test_a_finished_llm_trial_is_not_asked_for_its_shipped_prior_again():
+    """A trial that ran reads no input again, so the grid check does not refuse it for one."""
+    grid = Grid(["Ant-v5"], ["llm"], [1], 1000)
+    assert [t.name for t in grid.trials(SCRIPT, finished=lambda name: True)] == ["Ant-v5__llm__seed1"]
+    with pytest.raises(GridError, match=r"\(gym.make\('Ant-v5'\), no kwargs\)"):
+        grid.trials(SCRIPT)
 
 
 def test_grid_file_gives_the_same_trials_as_the_flags(tmp_path):
@@ -741,7 +751,7 @@ def test_an_env_without_a_panels_variants_draws_no_panel_for_them(tmp_path):
 
 
 def test_four_panels_wrap_into_two_rows_of_two(tmp_path):
-    """The paper grid's Hopper-v4 figure with phase D: a row of four panels is too wide to read."""
+    """The paper grid's Hopper-v4 figure once phase D joins: four panels in a row are too narrow to read."""
     import matplotlib.image
 
     from camel_gym.sweep.report import report

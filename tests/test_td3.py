@@ -522,8 +522,10 @@ def test_adaptive_schedule_logs_its_gate_and_resumes_with_what_it_learned(tmp_pa
         (["--env-id", "NoSuchEnv-v0"], "unknown --env-id 'NoSuchEnv-v0'"),
         (["--policy", "/nonexistent/prior.py"], "--policy /nonexistent/prior.py: no such prior file"),
         (["--masking", "expert"], "--masking expert needs --expert-model"),
-        (["--env-id", "Humanoid-v4"], "no shipped prior for env id 'Humanoid-v4'"),
-        (["--env-id", "Ant-v5"], "td3_camel.py makes the env with gym.make('Ant-v5') alone: give --policy"),
+        (["--env-id", "Humanoid-v4"], "no shipped prior for env id 'Humanoid-v4' (shipped: Hopper-v4, Hopper-v5, "),
+        (["--env-id", "Humanoid-v4"], "): give --policy PRIOR.py"),
+        (["--env-id", "Ant-v5"], "expects an observation of shape (27,), but Ant-v5 has (105,), as td3_camel.py makes it "
+                                 "(gym.make('Ant-v5'), no kwargs): give --policy a prior for that observation"),
         (["--bias", "1.5"], "--bias 1.5: bias must lie in (0, 1]"),
         (["--mask-fraction", "0.5", "--mask-timesteps", "10"], "--mask-fraction and --mask-timesteps both set"),
         (["--mask-timesteps", "20"], "--mask-timesteps must lie in [0, --total-timesteps 10], got 20"),

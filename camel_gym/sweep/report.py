@@ -232,8 +232,8 @@ def _plot(
 
     groups, colours = layout
     several = len(groups) > 1
-    # at most three panels to a row, the rows as even as they go (4 -> 2x2), so a figure of many
-    # panels stays as wide as a README shows it
+    # at most three panels to a row (4 -> 2x2, 5 -> 3 + 2), so a figure of many panels stays as
+    # wide as a README shows it
     rows = -(-len(groups) // 3)
     cols = -(-len(groups) // rows)
     panel_width, alone_width, legend_size = 4.4, 6.4, 7 if several else 8

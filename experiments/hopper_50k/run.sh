@@ -7,7 +7,7 @@ set -euo pipefail
 for masking in llm none; do
   prior=()
   [ "$masking" = llm ] && prior=(--policy llm_policies/handtuned/hopper_v4.py)
-  python cleanrl_scripts/td3_camel.py --env-id Hopper-v4 --masking "$masking" --seed 1 "${prior[@]}" \
+  python cleanrl_scripts/td3_camel.py --env-id Hopper-v4 --masking "$masking" --seed 1 ${prior[@]+"${prior[@]}"} \
     --total-timesteps 50000 --eval-every 5000 --eval-episodes 10 --checkpoint-every 25000 \
     --runs-dir experiments/hopper_50k --no-progress
 done

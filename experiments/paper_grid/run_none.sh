@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Until `camel-gym sweep` exists: the grid's plain-TD3 (`--masking none`) trials, two at a time with
-# one torch thread each (CAMEL_METHOD §7: the best use of 2 cores). Rerun it to resume: a trial with
+# one torch thread each (measured the best use of 2 cores). Rerun it to resume: a trial with
 # summary.json is skipped, one with a checkpoint continues from it (--resume), any other starts anew.
 # Each trial's run directory lives under trials/<env>__none__seed<k>/ (its --runs-dir).
 set -u
