@@ -37,6 +37,7 @@ import csv
 import dataclasses
 import io
 import json
+import logging
 import math
 import os
 import shlex
@@ -615,7 +616,14 @@ def read_scalars(run_dir: str | Path, *tags: str) -> list[dict[int, float]]:
     except ModuleNotFoundError:
         raise ModuleNotFoundError('reading TensorBoard events needs tensorboard: pip install "camel-gym[scripts]"') from None
     events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})  # 0: keep every value, not a sample
-    events.Reload()
+    # a resumed run's purge is expected (documented above); TensorBoard warns of it as of a crash
+    tb_logger = logging.getLogger("tensorboard")
+    level = tb_logger.level
+    tb_logger.setLevel(logging.ERROR)
+    try:
+        events.Reload()
+    finally:
+        tb_logger.setLevel(level)
     logged = set(events.Tags()["scalars"])
     return [{e.step: e.value for e in events.Scalars(tag)} if tag in logged else {} for tag in tags]
 

@@ -409,8 +409,14 @@ def expert_prior(path: str, env_id: str, space: gym.spaces.Box, obs_dim: int):
     """
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as exc:
-        raise ValueError(f"--expert-model {path} is not a model saved by td3_camel.py --save-model ({exc})") from None
+    except pickle.UnpicklingError:  # it holds more than tensors; torch's advice to unpickle it anyway is not ours
+        raise ValueError(
+            f"--expert-model {path} is not a model saved by td3_camel.py --save-model (a checkpoint.pt is for --resume; "
+            f"the actor to mask with is a run's td3_camel.cleanrl_model, written with --save-model)"
+        ) from None
+    except (RuntimeError, EOFError, OSError) as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ValueError(f"--expert-model {path} is not a model saved by td3_camel.py --save-model ({first_line})") from None
     if not isinstance(saved, dict) or "actor" not in saved:
         raise ValueError(f"--expert-model {path} is not a model saved by td3_camel.py --save-model")
     if saved.get("env_id") != env_id:
@@ -563,12 +569,19 @@ def resume(run_dir: Path, cli: Args, given: set) -> tuple[Args, dict, bool]:
             f"Start a new run to change the others"
         )
     if not (run_dir / "checkpoint.pt").is_file():
+        if (run_dir / records.TRAINING_SUMMARY_JSON).is_file():
+            fail(f"--resume {run_dir}: the run finished without a checkpoint (--checkpoint-every 0), so it cannot be "
+                 "extended; start a new run")
         fail(f"--resume {run_dir}: no checkpoint.pt yet (the run stopped before its first checkpoint); start it anew")
     checkpoint = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)
     changed = {name: getattr(cli, name) for name in RESUME_MAY_CHANGE if name in given}
-    if changed.get("total_timesteps", args.total_timesteps) <= checkpoint["global_step"]:
-        fail(f"--total-timesteps {changed['total_timesteps']}: the run is at step {checkpoint['global_step']} already; "
-             f"give more steps to extend it")
+    target, at = changed.get("total_timesteps", args.total_timesteps), checkpoint["global_step"]
+    if target < at or (target == at and target != args.total_timesteps):
+        fail(f"--total-timesteps {target}: the run is at step {at} already; give more steps to extend it")
+    if target == at and (run_dir / records.TRAINING_SUMMARY_JSON).is_file():
+        fail(f"--resume {run_dir}: the run is finished (its checkpoint is of its last step, {at}); "
+             f"give --total-timesteps beyond it to extend the run")
+    # target == at without a summary: killed after its last checkpoint; the resume writes what it lacks
     if changed.get("total_timesteps", args.total_timesteps) != args.total_timesteps and args.mask_timesteps is None:
         # the mask keeps fading over the steps it was set to; --mask-fraction would stretch it
         changed["mask_timesteps"] = round(args.mask_fraction * args.total_timesteps)
@@ -798,6 +811,8 @@ if __name__ == "__main__":
     start_time = time.time()
     window_time, window_step = start_time, start_step
     last_return = last_eval = last_masked_eval = None
+    if checkpoint is not None and kept:  # CAMEL: a resume that evaluates no more still reports its last evaluation
+        last_eval, last_masked_eval = kept[-1].return_mean, kept[-1].masked_return_mean
     update = TimedCalls(td3_update_fast if args.fast_update else td3_update)  # CAMEL: its time goes to summary.json, for benchmarks/td3_speed.py
     actor_loss = None
     for global_step in range(start_step, args.total_timesteps):
@@ -862,7 +877,6 @@ if __name__ == "__main__":
                 for name, value in signals.items():
                     if np.isfinite(value):
                         writer.add_scalar(f"charts/{name}", value, global_step)
-            progress.set_postfix(sps=f"{sps:.0f}", ret=shown(last_return), eval=shown(last_eval), refresh=False)
 
         # CAMEL: seeded evaluations, unmasked (the headline) and inside the prior's mask
         if eval_env is not None and step % args.eval_every == 0:
@@ -879,8 +893,11 @@ if __name__ == "__main__":
                 length_mean=float(np.mean(lengths)), episodes=len(returns),
                 wall_seconds=wall_offset + time.time() - start_time, masked_return_mean=last_masked_eval,
             ))
+        if step % 1000 == 0:  # after this step's evaluation, so the bar never shows the one before
+            progress.set_postfix(sps=f"{sps:.0f}", ret=shown(last_return), eval=shown(last_eval), refresh=False)
 
-        if args.checkpoint_every > 0 and step % args.checkpoint_every == 0 and step < args.total_timesteps:  # CAMEL:
+        # CAMEL: checkpoints, the last step's too, so that --resume --total-timesteps extends a finished run from its end
+        if args.checkpoint_every > 0 and (step % args.checkpoint_every == 0 or step == args.total_timesteps):
             counters = {"global_step": step, "episodes": episodes, "wall_seconds": wall_offset + time.time() - start_time,
                         "prior_errors": env.get_wrapper_attr("prior_errors") if prior is not None else 0,
                         "mask_schedule": env.get_wrapper_attr("schedule").state_dict() if prior is not None else None}

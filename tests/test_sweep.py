@@ -53,6 +53,7 @@ def sweep_args(sweep_dir: Path, *extra: str) -> list[str]:
         (["--env-ids", "Ant-v5", "--masking", "llm"],
          "(gym.make('Ant-v5'), no kwargs); give a prior for that observation: --policy Ant-v5=PATH, or policy = "),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "seed=3"], "the sweep sets --seed itself"),
+        (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "total_timesteps=5"], "the sweep sets --total-timesteps itself"),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--set", "bias"], "write KEY=VALUE"),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--cpus-per-trial", "0"], "--cpus-per-trial must be at least 1"),
         (["--env-ids", "Hopper-v4", "--masking", "none", "--max-concurrent", "0"], "--max-concurrent must be at least 1"),
@@ -65,6 +66,15 @@ def sweep_args(sweep_dir: Path, *extra: str) -> list[str]:
 def test_bad_input_is_refused_before_any_trial_starts(tmp_path, capsys, extra, message):
     assert main(sweep_args(tmp_path / "sweep", *extra)) == 2
     assert message in capsys.readouterr().err
+    assert not (tmp_path / "sweep" / "trials").exists()
+
+
+def test_a_prior_the_script_would_refuse_is_refused_before_any_trial_starts(tmp_path, capsys):
+    broken = tmp_path / "broken.py"
+    broken.write_text("import os\n\ndef policy(obs):\n    return None\n")
+    assert main(sweep_args(tmp_path / "sweep", "--env-ids", "Hopper-v4", "--masking", "llm", "--policy", f"Hopper-v4={broken}")) == 2
+    err = capsys.readouterr().err
+    assert f"--policy Hopper-v4={broken}: td3_camel.py would refuse this prior: " in err and "'os'" in err
     assert not (tmp_path / "sweep" / "trials").exists()
 
 
@@ -448,15 +458,16 @@ def test_max_concurrent_runs_the_trials_one_after_another(tmp_path, capsys):
     ended, a failed trial frees its slot for the next, and every trial is tried (two sweeps can
     share a machine this way)."""
     sweep = tmp_path / "sweep"
-    broken = tmp_path / "broken.py"  # refused by the sandbox when td3_camel.py loads it: the trial fails
-    broken.write_text("import os\n\ndef policy(obs):\n    return None\n")
-    args = sweep_args(sweep, "--env-ids", "Hopper-v4", "--masking", "llm", "none", "--seeds", "1", "2",
-                      "--policy", f"Hopper-v4={broken}", "--total-timesteps", "300", "--max-concurrent", "1", "--set", *TINY)
+    broken = tmp_path / "broken.cleanrl_model"  # the grid checks that it exists; td3_camel.py refuses it: the trial fails
+    broken.write_bytes(b"not a saved model")
+    args = sweep_args(sweep, "--env-ids", "Hopper-v4", "--masking", "expert", "none", "--seeds", "1", "2",
+                      "--expert-model", f"Hopper-v4={broken}", "--total-timesteps", "300", "--max-concurrent", "1",
+                      "--set", *TINY)
     assert main(args) == 1
     out = capsys.readouterr().out
     assert "trials finished now 2, finished before 0, failed 2" in out
     spans = []
-    for name in ("llm__seed1", "llm__seed2", "none__seed1", "none__seed2"):
+    for name in ("expert__seed1", "expert__seed2", "none__seed1", "none__seed2"):
         folder = sweep / "trials" / f"Hopper-v4__{name}"
         record = json.loads((folder / "trial.json").read_text())
         ended = max(p.stat().st_mtime for p in folder.rglob("*") if p.is_file())

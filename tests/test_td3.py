@@ -268,7 +268,7 @@ def test_no_stored_transition_crosses_an_episode_boundary(tmp_path):
         tmp_path=tmp_path, env={"PYTHONPATH": str(tmp_path)},
     )
     buffer = torch.load(only_run_dir(tmp_path) / "checkpoint.pt", weights_only=False)["replay_buffer"]["data"].numpy()
-    assert buffer.shape[0] == 100
+    assert buffer.shape[0] == 150  # the checkpoint of the last step
     columns = td3_camel.ReplayBuffer(1, obs_dim=2, act_dim=1, device=torch.device("cpu")).columns
     obs, next_obs, action, reward, term, bounds, next_bounds = (buffer[:, columns[name]] for name in columns)
     action, reward, term = action[:, 0], reward[:, 0], term[:, 0]
@@ -389,10 +389,13 @@ def test_the_random_prior_draws_apart_from_exploration():
 
 def test_expert_masking_uses_a_saved_actor(tmp_path):
     run_script("--env-id", "Hopper-v4", "--masking", "none", "--total-timesteps", "200", "--learning-starts", "100",
-               "--eval-every", "0", "--checkpoint-every", "0", "--save-model", *SMALL, tmp_path=tmp_path / "a")
+               "--eval-every", "0", "--checkpoint-every", "200", "--save-model", *SMALL, tmp_path=tmp_path / "a")
     model = only_run_dir(tmp_path / "a") / "td3_camel.cleanrl_model"
-    # the prior is the saved actor's action, put into the env's action space, computed in NumPy
     space = gym.make("Hopper-v4").action_space
+    # the checkpoint holds the actor too, but it is not what --expert-model takes: say which file is
+    with pytest.raises(ValueError, match=r"a checkpoint\.pt is for --resume; the actor to mask with is a run's td3_camel"):
+        td3_camel.expert_prior(str(model.with_name("checkpoint.pt")), "Hopper-v4", space, 11)
+    # the prior is the saved actor's action, put into the env's action space, computed in NumPy
     prior = td3_camel.expert_prior(str(model), "Hopper-v4", space, 11)
     actor = td3_camel.Actor(11, 3)
     actor.load_state_dict(torch.load(model, weights_only=True)["actor"])
@@ -483,32 +486,61 @@ def test_resume_of_a_run_from_before_the_new_fields(tmp_path):
     assert json.loads((run_dir / "args.json").read_text()) == args
 
     done = run_script("--resume", str(run_dir), "--total-timesteps", "800", tmp_path=tmp_path)
-    assert f"resumed {run_dir} at step 400" in done.stderr
+    assert f"resumed {run_dir} at step 600" in done.stderr  # the checkpoint of the run's last step
     resumed = records.read_run_args(run_dir)
     assert resumed["total_timesteps"] == 800
     assert resumed["mask_timesteps"] == 120 and resumed["mask_fraction"] is None  # 0.2 of the 600 steps it began with
     rows = records.read_eval_csv(run_dir)
     assert [r.global_step for r in rows] == [200, 400, 600, 800]
-    assert [r.masked_return_mean is None for r in rows] == [True, True, False, False]
-    assert rows[2].wall_seconds > 1001.0  # counted on from the last evaluation before the checkpoint
+    assert [r.masked_return_mean is None for r in rows] == [True, True, True, False]
+    assert rows[3].wall_seconds > 1002.0  # counted on from the last evaluation before the checkpoint
     assert records.read_summary(run_dir).total_timesteps == 800
+
+
+def test_a_finished_run_extends_from_its_last_step(tmp_path):
+    """--resume --total-timesteps on a finished run neither redoes steps nor rewrites evaluations."""
+    run_script("--env-id", "Hopper-v4", "--total-timesteps", "600", "--learning-starts", "200", "--eval-every", "300",
+               "--checkpoint-every", "400", *SMALL, tmp_path=tmp_path / "a")
+    run_dir = only_run_dir(tmp_path / "a")
+    finished = records.read_eval_csv(run_dir)
+    done = run_script("--resume", str(run_dir), "--total-timesteps", "900", tmp_path=tmp_path)
+    assert f"resumed {run_dir} at step 600" in done.stderr
+    rows = records.read_eval_csv(run_dir)
+    assert rows[:2] == finished and [r.global_step for r in rows] == [300, 600, 900]
+    assert records.read_summary(run_dir).total_timesteps == 900
+    # a run that wrote no checkpoint cannot be extended, and says why
+    run_script("--env-id", "Hopper-v4", "--total-timesteps", "300", "--learning-starts", "200", "--eval-every", "0",
+               "--checkpoint-every", "0", *SMALL, tmp_path=tmp_path / "b")
+    refused = run_script("--resume", str(only_run_dir(tmp_path / "b")), "--total-timesteps", "600", tmp_path=tmp_path,
+                         check=False, timeout=60)
+    assert refused.returncode == 2 and "the run finished without a checkpoint (--checkpoint-every 0)" in refused.stderr
+    again = run_script("--resume", str(run_dir), tmp_path=tmp_path, check=False, timeout=60)  # finished, not extended
+    assert again.returncode == 2 and "the run is finished (its checkpoint is of its last step, 900)" in again.stderr
+    # killed after its last checkpoint, before its summary (a sweep resumes with the same --total-timesteps)
+    (run_dir / "summary.json").unlink()
+    run_script("--resume", str(run_dir), "--total-timesteps", "900", tmp_path=tmp_path)
+    summary = records.read_summary(run_dir)
+    assert summary.total_timesteps == 900 and records.read_eval_csv(run_dir) == rows
+    assert summary.last_eval_return == rows[-1].return_mean  # from eval.csv: this resume evaluated nothing
 
 
 def test_adaptive_schedule_logs_its_gate_and_resumes_with_what_it_learned(tmp_path):
     harmful = REPO / "llm_policies" / "test_priors" / "hopper_v4_backward.py"
-    run_script("--env-id", "Hopper-v4", "--policy", str(harmful), "--mask-schedule", "adaptive", "--total-timesteps", "1200",
-               "--learning-starts", "1100", "--eval-every", "0", "--checkpoint-every", "600", *SMALL, tmp_path=tmp_path)
-    run_dir = only_run_dir(tmp_path)
+    common = ["--env-id", "Hopper-v4", "--policy", str(harmful), "--mask-schedule", "adaptive", "--mask-timesteps", "600",
+              "--learning-starts", "1100", "--eval-every", "0", *SMALL]
+    run_script(*common, "--total-timesteps", "1200", "--checkpoint-every", "0", tmp_path=tmp_path / "whole")
+    tags = scalars(only_run_dir(tmp_path / "whole"))
+    for tag in ("charts/mask_probability", "charts/mask_gate", "charts/mask_verdict", "charts/mask_masked_episodes"):
+        assert len(tags[tag]) == 1, tag  # logged at step 999
+    uninterrupted = tags["charts/mask_masked_episodes"][0]
+    # the same run in two parts: 600 steps (its checkpoint at the last step), then extended to 1200
+    run_script(*common, "--total-timesteps", "600", "--checkpoint-every", "600", tmp_path=tmp_path / "parts")
+    run_dir = only_run_dir(tmp_path / "parts")
     state = torch.load(run_dir / "checkpoint.pt", weights_only=False)["mask_schedule"]
     assert state["masked_episodes"] > 5 and state["unmasked_episodes"] > 0
     # 3 unmasked episodes by step 600 are too few for a verdict, and without one the gate stays put
     assert state["verdict"] == 0 and state["gate"] == pytest.approx(0.9)
-    tags = scalars(run_dir)
-    for tag in ("charts/mask_probability", "charts/mask_gate", "charts/mask_verdict", "charts/mask_masked_episodes"):
-        assert len(tags[tag]) == 1, tag  # logged at step 999
-    uninterrupted = tags["charts/mask_masked_episodes"][0]
-    (run_dir / "summary.json").unlink()
-    run_script("--resume", str(run_dir), tmp_path=tmp_path)
+    run_script("--resume", str(run_dir), "--total-timesteps", "1200", tmp_path=tmp_path)
     # the resumed run counts on from the checkpoint's episodes (about as many again in steps 600..999)
     resumed = scalars(run_dir)["charts/mask_masked_episodes"][0]
     assert resumed > state["masked_episodes"] and resumed == pytest.approx(uninterrupted, rel=0.35)

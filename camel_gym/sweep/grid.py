@@ -44,11 +44,13 @@ import numpy as np
 import tyro
 
 from camel_gym.priors import SHIPPED_ENV_IDS, shipped_prior
+from camel_gym.sandbox import PolicyRejected, load_policy
 
 __all__ = ["GridError", "Grid", "Trial", "Variant", "parse_env_map", "parse_set", "td3_args_class", "td3_module"]
 
 #: td3_camel.py options a sweep sets itself; ``--set`` may not override them.
-MANAGED_OPTIONS = frozenset({"env_id", "masking", "seed", "runs_dir", "resume", "progress", "threads", "policy", "expert_model"})
+MANAGED_OPTIONS = frozenset({"env_id", "masking", "seed", "runs_dir", "resume", "progress", "threads", "policy", "expert_model",
+                             "total_timesteps"})
 
 
 class GridError(ValueError):
@@ -93,6 +95,20 @@ def _spaces(env_id: str) -> tuple[gym.Space, gym.Space]:
 
 def _action_dim(env_id: str) -> int:
     return int(np.prod(_spaces(env_id)[1].shape))
+
+
+@cache
+def _prior_problem(path: str, env_id: str, mtime_ns: int) -> str | None:
+    """Why td3_camel.py would refuse the prior file ``path`` on ``env_id`` (the sandbox's load and
+    trial, as the script runs them), or None; once per file version and env."""
+    env = gym.make(env_id)
+    try:
+        load_policy(path, env=env)
+    except PolicyRejected as exc:
+        return str(exc)
+    finally:
+        env.close()
+    return None
 
 
 @dataclass(frozen=True)
@@ -314,7 +330,10 @@ class Grid:
             path = variant.policy[env_id]
             if must_exist and not Path(path).is_file():
                 raise GridError(f"--policy {env_id}={path}: no such prior file")
-            return {"policy": str(Path(path).resolve())}
+            resolved = str(Path(path).resolve())
+            if must_exist and (problem := _prior_problem(resolved, env_id, Path(resolved).stat().st_mtime_ns)):
+                raise GridError(f"--policy {env_id}={path}: td3_camel.py would refuse this prior: {problem}")
+            return {"policy": resolved}
         if variant.masking == "llm" and must_exist:
             # the trial would take the shipped prior; refuse now what td3_camel.py would refuse at
             # each trial's start (no prior for the id, or Ant-v5's observation, which it makes in full)

@@ -235,7 +235,7 @@ def _check_existing(trial: Trial, folder: Path) -> None:
     if trial_finished(folder) and args.get("total_timesteps") != total:
         raise GridError(
             f"{run} finished at {args.get('total_timesteps')} steps and cannot be extended to {total} "
-            f"(a finished run keeps no final checkpoint); use another --sweep-dir for longer runs"
+            f"(a sweep does not extend finished trials); use another --sweep-dir for longer runs"
         )
 
 
