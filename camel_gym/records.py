@@ -617,13 +617,14 @@ def read_scalars(run_dir: str | Path, *tags: str) -> list[dict[int, float]]:
         raise ModuleNotFoundError('reading TensorBoard events needs tensorboard: pip install "camel-gym[scripts]"') from None
     events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})  # 0: keep every value, not a sample
     # a resumed run's purge is expected (documented above); TensorBoard warns of it as of a crash
+    quiet = logging.Filter()
+    quiet.filter = lambda record: not record.getMessage().startswith("Detected out of order event.step")
     tb_logger = logging.getLogger("tensorboard")
-    level = tb_logger.level
-    tb_logger.setLevel(logging.ERROR)
+    tb_logger.addFilter(quiet)
     try:
         events.Reload()
     finally:
-        tb_logger.setLevel(level)
+        tb_logger.removeFilter(quiet)
     logged = set(events.Tags()["scalars"])
     return [{e.step: e.value for e in events.Scalars(tag)} if tag in logged else {} for tag in tags]
 

@@ -22,6 +22,7 @@ import pickle
 import random
 import sys
 import time
+import zipfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Literal, NoReturn, Optional
@@ -124,7 +125,7 @@ class Args:
     eval_masked: bool = True
     """also evaluate the deterministic actor inside the prior's mask (always on, no noise) at each evaluation (not with --masking none)"""
     checkpoint_every: int = 50_000
-    """write a resumable checkpoint every this many steps (0: never)"""
+    """write a resumable checkpoint every this many steps and at the last step (0: never)"""
     resume: Optional[str] = None
     """a run directory to continue from its last checkpoint, with its own arguments; only --total-timesteps (to extend the run), --progress, --eval-every, --checkpoint-every and --log-q-filter may be given beside it"""
 
@@ -401,6 +402,14 @@ def random_prior(space: gym.spaces.Box, seed: int):
     return lambda obs: rng.uniform(space.low, space.high)
 
 
+def is_checkpoint(path: str) -> bool:
+    """Whether ``path`` is a checkpoint.pt of this script: a torch archive whose pickle names the replay buffer."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any(name.endswith("data.pkl") and b"replay_buffer" in archive.read(name) for name in archive.namelist())
+
+
 def expert_prior(path: str, env_id: str, space: gym.spaces.Box, obs_dim: int):
     """A saved actor of this script as the prior, evaluated in NumPy (no torch call per env step).
 
@@ -409,11 +418,10 @@ def expert_prior(path: str, env_id: str, space: gym.spaces.Box, obs_dim: int):
     """
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:  # it holds more than tensors; torch's advice to unpickle it anyway is not ours
-        raise ValueError(
-            f"--expert-model {path} is not a model saved by td3_camel.py --save-model (a checkpoint.pt is for --resume; "
-            f"the actor to mask with is a run's td3_camel.cleanrl_model, written with --save-model)"
-        ) from None
+    except pickle.UnpicklingError:  # torch's advice to unpickle it anyway is not ours
+        what = ("it is a checkpoint.pt, which is for --resume; the actor to mask with is a run's td3_camel.cleanrl_model"
+                if is_checkpoint(path) else "not a torch file of tensors")
+        raise ValueError(f"--expert-model {path} is not a model saved by td3_camel.py --save-model ({what})") from None
     except (RuntimeError, EOFError, OSError) as exc:
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ValueError(f"--expert-model {path} is not a model saved by td3_camel.py --save-model ({first_line})") from None
@@ -568,20 +576,22 @@ def resume(run_dir: Path, cli: Args, given: set) -> tuple[Args, dict, bool]:
             f"cannot be given beside it; only {', '.join(flag(n) for n in RESUME_MAY_CHANGE)} may change. "
             f"Start a new run to change the others"
         )
+    summary_path = run_dir / records.TRAINING_SUMMARY_JSON
+    finished_at = records.read_summary(run_dir).total_timesteps if summary_path.is_file() else None
     if not (run_dir / "checkpoint.pt").is_file():
-        if (run_dir / records.TRAINING_SUMMARY_JSON).is_file():
-            fail(f"--resume {run_dir}: the run finished without a checkpoint (--checkpoint-every 0), so it cannot be "
-                 "extended; start a new run")
+        if finished_at is not None:
+            fail(f"--resume {run_dir}: the run finished and left no checkpoint.pt (--checkpoint-every 0, a script older "
+                 "than the checkpoint of the last step, or removed), so it cannot be extended; start a new run")
         fail(f"--resume {run_dir}: no checkpoint.pt yet (the run stopped before its first checkpoint); start it anew")
     checkpoint = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)
     changed = {name: getattr(cli, name) for name in RESUME_MAY_CHANGE if name in given}
     target, at = changed.get("total_timesteps", args.total_timesteps), checkpoint["global_step"]
     if target < at or (target == at and target != args.total_timesteps):
         fail(f"--total-timesteps {target}: the run is at step {at} already; give more steps to extend it")
-    if target == at and (run_dir / records.TRAINING_SUMMARY_JSON).is_file():
-        fail(f"--resume {run_dir}: the run is finished (its checkpoint is of its last step, {at}); "
-             f"give --total-timesteps beyond it to extend the run")
-    # target == at without a summary: killed after its last checkpoint; the resume writes what it lacks
+    if finished_at is not None and finished_at >= target:  # summary.json is written last: the run ended there
+        fail(f"--resume {run_dir}: the run is finished ({finished_at} steps, summary.json); give --total-timesteps "
+             f"beyond it to extend the run")
+    # target == at without a summary of it: killed after its last checkpoint; the resume writes what it lacks
     if changed.get("total_timesteps", args.total_timesteps) != args.total_timesteps and args.mask_timesteps is None:
         # the mask keeps fading over the steps it was set to; --mask-fraction would stretch it
         changed["mask_timesteps"] = round(args.mask_fraction * args.total_timesteps)
@@ -923,14 +933,14 @@ if __name__ == "__main__":
         device=str(device),
         torch_threads=torch.get_num_threads(),
     )
-    summary.write(run_dir / records.TRAINING_SUMMARY_JSON)
-    if args.save_model:
+    if args.save_model:  # before summary.json, which marks the run finished
         model_path = run_dir / f"{args.exp_name}.cleanrl_model"
         save_atomically(  # CAMEL: one file with the env it was trained on (checked by --expert-model)
             {"actor": actor.state_dict(), "qf": qf.state_dict(), "env_id": args.env_id, "obs_dim": obs_dim, "act_dim": act_dim},
             model_path,
         )
         print(f"model saved to {model_path}", file=sys.stderr)
+    summary.write(run_dir / records.TRAINING_SUMMARY_JSON)
     env.close()
     for e in (eval_env, masked_eval_env):
         if e is not None:

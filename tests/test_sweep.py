@@ -69,12 +69,16 @@ def test_bad_input_is_refused_before_any_trial_starts(tmp_path, capsys, extra, m
     assert not (tmp_path / "sweep" / "trials").exists()
 
 
-def test_a_prior_the_script_would_refuse_is_refused_before_any_trial_starts(tmp_path, capsys):
+@pytest.mark.parametrize(("code", "why"), [
+    ("import os\n\ndef policy(obs):\n    return None\n", "'os'"),  # refused as it compiles
+    ("import numpy as np\n\ndef policy(obs):\n    return np.zeros(7)\n", "shape (7,)"),  # by the child-process trial
+])
+def test_a_prior_the_script_would_refuse_is_refused_before_any_trial_starts(tmp_path, capsys, code, why):
     broken = tmp_path / "broken.py"
-    broken.write_text("import os\n\ndef policy(obs):\n    return None\n")
+    broken.write_text(code)
     assert main(sweep_args(tmp_path / "sweep", "--env-ids", "Hopper-v4", "--masking", "llm", "--policy", f"Hopper-v4={broken}")) == 2
     err = capsys.readouterr().err
-    assert f"--policy Hopper-v4={broken}: td3_camel.py would refuse this prior: " in err and "'os'" in err
+    assert f"--policy Hopper-v4={broken}: td3_camel.py would refuse this prior: " in err and why in err
     assert not (tmp_path / "sweep" / "trials").exists()
 
 

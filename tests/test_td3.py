@@ -393,8 +393,11 @@ def test_expert_masking_uses_a_saved_actor(tmp_path):
     model = only_run_dir(tmp_path / "a") / "td3_camel.cleanrl_model"
     space = gym.make("Hopper-v4").action_space
     # the checkpoint holds the actor too, but it is not what --expert-model takes: say which file is
-    with pytest.raises(ValueError, match=r"a checkpoint\.pt is for --resume; the actor to mask with is a run's td3_camel"):
+    with pytest.raises(ValueError, match=r"it is a checkpoint\.pt, which is for --resume; the actor to mask with is a run's td3"):
         td3_camel.expert_prior(str(model.with_name("checkpoint.pt")), "Hopper-v4", space, 11)
+    (tmp_path / "garbage").write_bytes(b"not a saved model")
+    with pytest.raises(ValueError, match=r"--save-model \(not a torch file of tensors\)"):
+        td3_camel.expert_prior(str(tmp_path / "garbage"), "Hopper-v4", space, 11)
     # the prior is the saved actor's action, put into the env's action space, computed in NumPy
     prior = td3_camel.expert_prior(str(model), "Hopper-v4", space, 11)
     actor = td3_camel.Actor(11, 3)
@@ -463,12 +466,15 @@ def test_resume_of_a_run_from_before_the_new_fields(tmp_path):
     """A run of an older td3_camel.py: args.json without --mask-timesteps/--eval-masked, eval.csv
     without masked_return_mean, a checkpoint without wall_seconds. It resumes, extended, and the
     mask keeps fading over the steps it was set to."""
-    run_script("--env-id", "Hopper-v4", "--total-timesteps", "600", "--learning-starts", "200", "--eval-every", "200",
-               "--checkpoint-every", "400", *SMALL, tmp_path=tmp_path)
+    # an older script's run of 600 steps, killed after its evaluation at 600: its last checkpoint
+    # is the one at 400 (made here by a run of 400 steps, whose args.json then says 600)
+    run_script("--env-id", "Hopper-v4", "--total-timesteps", "400", "--learning-starts", "200", "--eval-every", "200",
+               "--checkpoint-every", "400", "--mask-fraction", "0.3", *SMALL, tmp_path=tmp_path)
     run_dir = only_run_dir(tmp_path)
     args = json.loads((run_dir / "args.json").read_text())
     for new_field in ("mask_timesteps", "eval_masked"):
         del args[new_field]
+    args["total_timesteps"], args["mask_fraction"] = 600, 0.2  # the mask of 0.2 x 600 = 120 steps, as the 400-step run had
     (run_dir / "args.json").write_text(json.dumps(args))
     old_columns = ["global_step", "return_mean", "return_std", "length_mean", "episodes", "wall_seconds"]
     with (run_dir / "eval.csv").open("w", newline="") as f:
@@ -486,14 +492,14 @@ def test_resume_of_a_run_from_before_the_new_fields(tmp_path):
     assert json.loads((run_dir / "args.json").read_text()) == args
 
     done = run_script("--resume", str(run_dir), "--total-timesteps", "800", tmp_path=tmp_path)
-    assert f"resumed {run_dir} at step 600" in done.stderr  # the checkpoint of the run's last step
+    assert f"resumed {run_dir} at step 400" in done.stderr
     resumed = records.read_run_args(run_dir)
     assert resumed["total_timesteps"] == 800
     assert resumed["mask_timesteps"] == 120 and resumed["mask_fraction"] is None  # 0.2 of the 600 steps it began with
     rows = records.read_eval_csv(run_dir)
-    assert [r.global_step for r in rows] == [200, 400, 600, 800]
-    assert [r.masked_return_mean is None for r in rows] == [True, True, True, False]
-    assert rows[3].wall_seconds > 1002.0  # counted on from the last evaluation before the checkpoint
+    assert [r.global_step for r in rows] == [200, 400, 600, 800]  # the killed run's 600 dropped, run again
+    assert [r.masked_return_mean is None for r in rows] == [True, True, False, False]
+    assert rows[2].wall_seconds > 1001.0  # counted on from the last evaluation before the checkpoint
     assert records.read_summary(run_dir).total_timesteps == 800
 
 
@@ -513,9 +519,9 @@ def test_a_finished_run_extends_from_its_last_step(tmp_path):
                "--checkpoint-every", "0", *SMALL, tmp_path=tmp_path / "b")
     refused = run_script("--resume", str(only_run_dir(tmp_path / "b")), "--total-timesteps", "600", tmp_path=tmp_path,
                          check=False, timeout=60)
-    assert refused.returncode == 2 and "the run finished without a checkpoint (--checkpoint-every 0)" in refused.stderr
+    assert refused.returncode == 2 and "the run finished and left no checkpoint.pt (--checkpoint-every 0" in refused.stderr
     again = run_script("--resume", str(run_dir), tmp_path=tmp_path, check=False, timeout=60)  # finished, not extended
-    assert again.returncode == 2 and "the run is finished (its checkpoint is of its last step, 900)" in again.stderr
+    assert again.returncode == 2 and "the run is finished (900 steps, summary.json); give --total-timesteps beyond it" in again.stderr
     # killed after its last checkpoint, before its summary (a sweep resumes with the same --total-timesteps)
     (run_dir / "summary.json").unlink()
     run_script("--resume", str(run_dir), "--total-timesteps", "900", tmp_path=tmp_path)

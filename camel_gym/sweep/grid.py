@@ -104,7 +104,7 @@ def _prior_problem(path: str, env_id: str, mtime_ns: int) -> str | None:
     env = gym.make(env_id)
     try:
         load_policy(path, env=env)
-    except PolicyRejected as exc:
+    except (PolicyRejected, ValueError, OSError) as exc:  # ValueError: e.g. a file that is not UTF-8
         return str(exc)
     finally:
         env.close()
@@ -252,7 +252,9 @@ class Grid:
 
         Raises:
             GridError: an unknown env id or variant, a ``--set`` key ``td3_camel.py`` does not
-                have, a value it would refuse, or a file a variant needs that is missing.
+                have or the sweep sets itself, a value it would refuse, a file a variant needs
+                that is missing, a prior file the sandbox refuses, or an ``llm`` variant without
+                a prior on an env whose shipped prior the script cannot use.
         """
         module = td3_module(script)
         args_class = module.Args
