@@ -256,6 +256,9 @@ def test_output_is_checked_and_converted_to_the_action_dtype():
     policy = load_policy("def policy(obs):\n    return [[0.5, 2.0, -1.0]]\n", action_space=ACT_SPACE, trial=False)
     out = policy(np.zeros(11))
     assert out.dtype == np.float32 and out.shape == (3,)
+    assert as_action([[1.0], [2.0]], (2,), np.float32).tolist() == [1.0, 2.0]  # extra axes of length 1 go
+    with pytest.raises(ValueError, match=r"shape \(2, 4\), expected \(8,\)"):  # the right size, not an action
+        as_action(np.zeros((2, 4)), (8,), np.float32)
     bad = load_policy("def policy(obs):\n    return [obs[0], 0.0, 0.0]\n", action_space=ACT_SPACE, trial=False)
     with pytest.raises(ValueError, match="non-finite"):
         bad(np.full(11, np.nan))

@@ -154,7 +154,8 @@ def as_action(out: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"the prior returned {type(out).__name__}, not numbers: {exc}") from None
     if arr.shape != shape:
-        if arr.size != math.prod(shape) or arr.size == 0:
+        # only extra axes of length 1 may go: a (2, 4) output for an (8,) action is a mistake, not an action
+        if arr.size == 0 or [d for d in arr.shape if d != 1] != [d for d in shape if d != 1]:
             raise ValueError(f"the prior returned an action of shape {arr.shape}, expected {shape}")
         arr = arr.reshape(shape)
     # one dot product propagates any NaN/Inf; only if it is not finite (or overflowed) look closer
