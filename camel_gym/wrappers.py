@@ -308,9 +308,9 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
 
     ``eps_t = max(1 - t / (mask_fraction * total_timesteps), 0)``: the mask is always applied
     at t = 0 and never from ``t = mask_fraction * total_timesteps`` on (the paper's
-    epsilon-masking). ``t`` counts this env's steps; a trainer with many envs sets the global step with
-    :meth:`set_timestep` (``envs.call("set_timestep", global_step)`` on a vector env) so that
-    all of them follow one schedule. The draw for each observation adds
+    epsilon-masking). ``t`` counts this env's steps; a trainer with many envs sets the global
+    step with :meth:`set_timestep` (``envs.call("set_timestep", global_step)`` on a vector env)
+    so that all of them follow one schedule. The draw for each observation adds
     ``info["mask_applied"]`` (bool) and replaces ``info["action_bounds"]`` by the full space
     when the mask is not applied; :meth:`mask_probability` gives eps_t (it is not in ``info``,
     where it would make equal seeds give unequal infos). The draws are seeded by

@@ -38,8 +38,8 @@ from tqdm import tqdm
 
 # CAMEL: the wrappers, the masking math, and the run directory's records (args.json, eval.csv, summary.json)
 from camel_gym import EpsilonMaskWrapper, LLMBoundsWrapper, PolicyRejected, load_policy, records, shipped_prior
-from camel_gym.priors import SHIPPED_ENV_IDS
 from camel_gym.masking import action_mapping, check_bias, full_bounds, map_into_bounds
+from camel_gym.priors import SHIPPED_ENV_IDS
 from camel_gym.sandbox import as_action
 from camel_gym.schedules import AdaptiveSchedule, LinearSchedule
 
@@ -577,7 +577,10 @@ def resume(run_dir: Path, cli: Args, given: set) -> tuple[Args, dict, bool]:
             f"Start a new run to change the others"
         )
     summary_path = run_dir / records.TRAINING_SUMMARY_JSON
-    finished_at = records.read_summary(run_dir).total_timesteps if summary_path.is_file() else None
+    try:
+        finished_at = records.read_summary(run_dir).total_timesteps if summary_path.is_file() else None
+    except records.RecordError as exc:
+        fail(f"--resume {run_dir}: {exc}; remove the unreadable summary.json to resume the run")
     if not (run_dir / "checkpoint.pt").is_file():
         if finished_at is not None:
             fail(f"--resume {run_dir}: the run finished and left no checkpoint.pt (--checkpoint-every 0, a script older "
