@@ -9,7 +9,16 @@ from typing import Any
 
 from gymnasium.envs.registration import parse_env_id
 
-__all__ = ["SHIPPED_ENV_IDS", "SHIPPED_PRIORS", "env_family", "handtuned_prior", "policy_dir", "prior_make_kwargs", "shipped_prior"]
+__all__ = [
+    "SHIPPED_ENV_IDS",
+    "SHIPPED_PRIORS",
+    "env_family",
+    "handtuned_prior",
+    "policy_dir",
+    "prior_make_kwargs",
+    "shipped_prior",
+    "shipped_prior_for_plain_make",
+]
 
 #: env name -> (file, observation dim, action dim) the prior was written for. ``llm_policies/<file>``
 #: is the prior a language model wrote (the ``llm`` default); ``llm_policies/handtuned/<file>`` is
@@ -73,16 +82,26 @@ def policy_dir() -> Path:
     return Path(str(importlib.resources.files("camel_gym.llm_policies")))
 
 
-def shipped_prior(
-    env_id: str, observation_space: Any = None, action_space: Any = None, *, make_kwargs_hint: bool = True
-) -> Path:
+def _no_prior(env_id: str) -> str | None:
+    if env_id not in SHIPPED_ENV_IDS:
+        return f"no shipped prior for env id '{env_id}' (shipped: {', '.join(SHIPPED_ENV_IDS)})"
+    return None
+
+
+def _space_mismatch(env_id: str, observation_space: Any, action_space: Any, made_as: str) -> str | None:
+    filename, obs_dim, act_dim = SHIPPED_PRIORS[parse_env_id(env_id)[1]]
+    for space, dim, what in ((observation_space, obs_dim, "observation"), (action_space, act_dim, "action")):
+        if space is not None and tuple(space.shape) != (dim,):
+            return f"the shipped prior {filename} expects an {what} of shape ({dim},), but {env_id}{made_as} has {tuple(space.shape)}"
+    return None
+
+
+def shipped_prior(env_id: str, observation_space: Any = None, action_space: Any = None) -> Path:
     """The path of the shipped prior for ``env_id``, one of :data:`SHIPPED_ENV_IDS`.
 
     Each prior serves the v4 and the v5 id of its env; Ant-v5 needs
     ``include_cfrc_ext_in_observation=False`` (:func:`prior_make_kwargs` gives it). Pass the
-    env's spaces to have them checked here rather than by the sandbox's trial. A caller that
-    makes the env with ``gym.make(env_id)`` alone (``td3_camel.py``) passes
-    ``make_kwargs_hint=False``: the error then does not suggest kwargs its user cannot give.
+    env's spaces to have them checked here rather than by the sandbox's trial.
 
     Raises:
         ValueError: no prior ships for ``env_id``, or the spaces don't match the prior.
@@ -92,21 +111,39 @@ def shipped_prior(
         >>> shipped_prior("Ant-v5").name
         'ant_v4.py'
     """
-    if env_id not in SHIPPED_ENV_IDS:
-        raise ValueError(
-            f"no shipped prior for env id '{env_id}' (shipped: {', '.join(SHIPPED_ENV_IDS)}); pass your "
-            f"own prior file with policy=path/to/prior.py"
-        )
-    filename, obs_dim, act_dim = SHIPPED_PRIORS[parse_env_id(env_id)[1]]
-    for space, dim, what in ((observation_space, obs_dim, "observation"), (action_space, act_dim, "action")):
-        if space is not None and tuple(space.shape) != (dim,):
-            needed = ", ".join(f"{k}={v!r}" for k, v in SHIPPED_ENV_IDS[env_id].items())
-            hint = f" (make it with gym.make({env_id!r}, {needed}))" if needed and make_kwargs_hint else ""
-            raise ValueError(
-                f"the shipped prior {filename} expects an {what} of shape ({dim},), but {env_id} has "
-                f"{tuple(space.shape)}{hint}"
-            )
-    return policy_dir() / filename
+    if problem := _no_prior(env_id):
+        raise ValueError(f"{problem}; pass your own prior file with policy=path/to/prior.py")
+    if problem := _space_mismatch(env_id, observation_space, action_space, ""):
+        needed = ", ".join(f"{k}={v!r}" for k, v in SHIPPED_ENV_IDS[env_id].items())
+        raise ValueError(f"{problem} (make it with gym.make({env_id!r}, {needed}))" if needed else problem)
+    return policy_dir() / SHIPPED_PRIORS[parse_env_id(env_id)[1]][0]
+
+
+def shipped_prior_for_plain_make(env_id: str, observation_space: Any, action_space: Any) -> Path:
+    """The shipped prior for ``env_id`` made with ``gym.make(env_id)`` and no kwargs, as ``td3_camel.py`` makes it.
+
+    ``observation_space`` and ``action_space`` are that env's. Every served id but Ant-v5 (whose
+    prior reads the observation without contact forces) has such a prior.
+
+    Raises:
+        ValueError: no prior ships for ``env_id``, or it reads other spaces than these. The
+            message says what is missing and names no fix: each caller adds how its user gives
+            a prior (``--policy`` for the script, a grid file's ``policy`` for the sweep).
+
+    Example:
+        >>> import gymnasium as gym
+        >>> from camel_gym.priors import shipped_prior_for_plain_make
+        >>> env = gym.make("Ant-v5")
+        >>> shipped_prior_for_plain_make("Ant-v5", env.observation_space, env.action_space)
+        Traceback (most recent call last):
+            ...
+        ValueError: the shipped prior ant_v4.py expects an observation of shape (27,), but Ant-v5 made with gym.make('Ant-v5') alone has (105,)
+    """
+    if problem := _no_prior(env_id) or _space_mismatch(
+        env_id, observation_space, action_space, f" made with gym.make({env_id!r}) alone"
+    ):
+        raise ValueError(problem)
+    return shipped_prior(env_id)
 
 
 def handtuned_prior(env_id: str) -> Path:

@@ -37,9 +37,9 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 # CAMEL: the wrappers, the masking math, and the run directory's records (args.json, eval.csv, summary.json)
-from camel_gym import EpsilonMaskWrapper, LLMBoundsWrapper, PolicyRejected, load_policy, records, shipped_prior
+from camel_gym import EpsilonMaskWrapper, LLMBoundsWrapper, PolicyRejected, load_policy, records
 from camel_gym.masking import action_mapping, check_bias, full_bounds, map_into_bounds
-from camel_gym.priors import SHIPPED_ENV_IDS
+from camel_gym.priors import shipped_prior_for_plain_make
 from camel_gym.sandbox import as_action
 from camel_gym.schedules import AdaptiveSchedule, LinearSchedule
 
@@ -715,14 +715,10 @@ if __name__ == "__main__":
         fail(f"--expert-model {args.expert_model}: no such file")
     if args.masking == "llm":
         if args.policy is None:
-            if args.env_id not in SHIPPED_ENV_IDS:
-                fail(f"no shipped prior for env id {args.env_id!r} (shipped: {', '.join(SHIPPED_ENV_IDS)}): "
-                     "give --policy PRIOR.py")
             try:
-                args.policy = str(shipped_prior(args.env_id, obs_space, act_space, make_kwargs_hint=False))
-            except ValueError as exc:  # Ant-v5: its prior reads the observation without contact forces
-                fail(f"{exc}, as td3_camel.py makes it (gym.make({args.env_id!r}), no kwargs): give --policy "
-                     "a prior for that observation")
+                args.policy = str(shipped_prior_for_plain_make(args.env_id, obs_space, act_space))
+            except ValueError as exc:  # no prior for the id, or Ant-v5 (its prior reads no contact forces)
+                fail(f"{exc}: give --policy PRIOR.py")
         elif not Path(args.policy).is_file():
             fail(f"--policy {args.policy}: no such prior file")
     if args.device == "cuda" and not torch.cuda.is_available():

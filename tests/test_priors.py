@@ -10,7 +10,14 @@ import pytest
 
 from camel_gym import load_policy, make_camel_env, shipped_prior
 from camel_gym.evaluation import evaluate_policy, main
-from camel_gym.priors import SHIPPED_ENV_IDS, SHIPPED_PRIORS, env_family, handtuned_prior, prior_make_kwargs
+from camel_gym.priors import (
+    SHIPPED_ENV_IDS,
+    SHIPPED_PRIORS,
+    env_family,
+    handtuned_prior,
+    prior_make_kwargs,
+    shipped_prior_for_plain_make,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,3 +99,33 @@ def test_no_shipped_prior_error_lists_every_served_id():
         shipped_prior("Humanoid-v5")
     assert all(env_id in str(refused.value) for env_id in SHIPPED_ENV_IDS)
     assert "Hopper-v5" in SHIPPED_ENV_IDS and "Ant-v5" in SHIPPED_ENV_IDS
+
+
+def test_shipped_prior_names_the_make_kwargs_its_spaces_need():
+    env = gym.make("Ant-v5")
+    with pytest.raises(ValueError, match=r"but Ant-v5 has \(105,\) \(make it with gym.make\('Ant-v5', include_cfrc_ext_in_observation=False\)\)"):
+        shipped_prior("Ant-v5", env.observation_space, env.action_space)
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", list(SHIPPED_ENV_IDS))
+def test_shipped_prior_for_plain_make_serves_every_id_whose_plain_env_it_reads(env_id):
+    """The script and the sweep make envs with gym.make(env_id) alone: only Ant-v5's prior needs kwargs."""
+    env = gym.make(env_id)
+    spaces = env.observation_space, env.action_space
+    env.close()
+    if SHIPPED_ENV_IDS[env_id]:
+        with pytest.raises(ValueError) as refused:
+            shipped_prior_for_plain_make(env_id, *spaces)
+        assert str(refused.value) == (
+            f"the shipped prior ant_v4.py expects an observation of shape (27,), but {env_id} made with "
+            f"gym.make({env_id!r}) alone has (105,)"
+        )  # no fix: the caller says how its user gives a prior
+    else:
+        assert shipped_prior_for_plain_make(env_id, *spaces) == shipped_prior(env_id)
+
+
+def test_shipped_prior_for_plain_make_names_no_fix_for_an_id_without_a_prior():
+    with pytest.raises(ValueError) as refused:
+        shipped_prior_for_plain_make("Humanoid-v4", None, None)
+    assert str(refused.value) == f"no shipped prior for env id 'Humanoid-v4' (shipped: {', '.join(SHIPPED_ENV_IDS)})"

@@ -562,8 +562,8 @@ def test_adaptive_schedule_logs_its_gate_and_resumes_with_what_it_learned(tmp_pa
         (["--masking", "expert"], "--masking expert needs --expert-model"),
         (["--env-id", "Humanoid-v4"], "no shipped prior for env id 'Humanoid-v4' (shipped: Hopper-v4, Hopper-v5, "),
         (["--env-id", "Humanoid-v4"], "): give --policy PRIOR.py"),
-        (["--env-id", "Ant-v5"], "expects an observation of shape (27,), but Ant-v5 has (105,), as td3_camel.py makes it "
-                                 "(gym.make('Ant-v5'), no kwargs): give --policy a prior for that observation"),
+        (["--env-id", "Ant-v5"], "expects an observation of shape (27,), but Ant-v5 made with gym.make('Ant-v5') alone "
+                                 "has (105,): give --policy PRIOR.py"),
         (["--bias", "1.5"], "--bias 1.5: bias must lie in (0, 1]"),
         (["--mask-fraction", "0.5", "--mask-timesteps", "10"], "--mask-fraction and --mask-timesteps both set"),
         (["--mask-timesteps", "20"], "--mask-timesteps must lie in [0, --total-timesteps 10], got 20"),
