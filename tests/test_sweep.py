@@ -19,6 +19,7 @@ import pytest
 from scipy import stats
 
 from camel_gym.pipeline.cli import main
+from camel_gym.priors import shipped_prior
 from camel_gym.sweep.grid import Grid, GridError
 from camel_gym.sweep.report import TIDY_COLUMNS
 from camel_gym.sweep.run import trial_run_dir
@@ -335,6 +336,33 @@ def test_an_input_path_that_changed_says_where_paths_resolve(tmp_path, monkeypat
     with pytest.raises(GridError, match="other input files .*resolve against the current directory"):
         _trials_to_run(monkeypatch, tmp_path / "sweep", grid)
 
+
+
+def test_a_trial_run_with_a_prior_of_its_own_is_not_taken_for_the_shipped_one(tmp_path, monkeypatch):
+    """An llm trial given no prior takes the shipped one, which its options do not show: a rerun of
+    the folder without --policy must not reuse a trial that ran another prior."""
+    from camel_gym.records import write_json
+
+    prior = tmp_path / "prior.py"
+    prior.write_text("def policy(obs):\n    return [0.0, 0.0, 0.0]\n")
+    sweep = tmp_path / "sweep"
+    options = _trials_to_run(monkeypatch, sweep, Grid(["Hopper-v4"], ["llm"], [1], 1000, policy={"Hopper-v4": str(prior)}))
+    run = sweep / "trials" / "Hopper-v4__llm__seed1" / "run"
+    run.mkdir(parents=True)
+    write_json(run / "args.json", options["Hopper-v4__llm__seed1"])
+    write_json(run / "summary.json", {"env_id": "Hopper-v4"})
+    shipped_grid = Grid(["Hopper-v4"], ["llm"], [1], 1000)
+    with pytest.raises(GridError, match=r"started with the prior .*prior\.py, and the grid now gives variant 'llm' on Hopper-v4 no prior file"):
+        _trials_to_run(monkeypatch, sweep, shipped_grid)
+    # a trial that took the shipped prior is reused, wherever the checkout it read it from was
+    moved = Path("/elsewhere/checkout") / shipped_prior("Hopper-v4").relative_to(shipped_prior("Hopper-v4").parents[1])
+    write_json(run / "args.json", {**options["Hopper-v4__llm__seed1"], "policy": str(moved)})
+    assert _trials_to_run(monkeypatch, sweep, shipped_grid) == {}
+    # the hand-tuned prior has the shipped one's file name, in another folder
+    tuned = moved.parent / "handtuned" / moved.name
+    write_json(run / "args.json", {**options["Hopper-v4__llm__seed1"], "policy": str(tuned)})
+    with pytest.raises(GridError, match="handtuned/hopper_v4.py, and the grid now gives"):
+        _trials_to_run(monkeypatch, sweep, shipped_grid)
 
 def _eval_steps(trial_dir: Path) -> list[int]:
     with (trial_run_dir(trial_dir) / "eval.csv").open() as f:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from camel_gym.priors import shipped_prior
 from camel_gym.records import (
     TRAINING_ARGS_JSON,
     TRAINING_SUMMARY_JSON,
@@ -231,7 +232,24 @@ def _check_existing(trial: Trial, folder: Path) -> None:
                 f"the new file, remove {run.parent} and it starts again"
             )
         raise GridError(f"{run} was started with other settings ({shown}); use another --sweep-dir, or remove that trial folder")
-    total = dict(trial.options)["total_timesteps"]
+    options = dict(trial.options)
+    if options.get("masking") == "llm" and "policy" not in options and args.get("policy"):
+        # a trial given no prior takes the shipped one, which the options above do not show;
+        # td3_camel.py records the prior it took, so a run with another prior is found here
+        # (by folder and file name: the checkout a shipped prior was read from may have moved)
+        recorded = Path(args["policy"])
+        try:
+            shipped = shipped_prior(trial.env_id)
+        except ValueError:  # none ships for this id, so the recorded prior was the user's
+            shipped = None
+        if shipped is None or (recorded.parent.name, recorded.name) != (shipped.parent.name, shipped.name):
+            raise GridError(
+                f"{run} was started with the prior {recorded}, and the grid now gives variant {trial.variant!r} on "
+                f"{trial.env_id} no prior file. To keep the trial, give its prior again (--policy "
+                f"{trial.env_id}=PATH, or policy in the grid file); for a trial with the shipped prior, remove "
+                f"{run.parent} or use another --sweep-dir"
+            )
+    total = options["total_timesteps"]
     if trial_finished(folder) and args.get("total_timesteps") != total:
         raise GridError(
             f"{run} finished at {args.get('total_timesteps')} steps and cannot be extended to {total} "
