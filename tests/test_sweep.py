@@ -791,6 +791,10 @@ def test_an_env_without_a_panels_variants_draws_no_panel_for_them(tmp_path):
     report(sweep, panels=["llm", "expert"])
     assert matplotlib.image.imread(sweep / "report" / "curves_Hopper-v4.png").shape[1] > 1.2 * alone  # two panels
     assert matplotlib.image.imread(sweep / "report" / "curves_Walker2d-v4.png").shape[1] == alone  # `none, llm` only
+    # nor a panel that, without its own variants, draws again what an earlier panel draws
+    report(sweep, panels=["llm", "llm,expert"])
+    assert matplotlib.image.imread(sweep / "report" / "curves_Hopper-v4.png").shape[1] > 1.2 * alone
+    assert matplotlib.image.imread(sweep / "report" / "curves_Walker2d-v4.png").shape[1] == alone
 
 
 def test_four_panels_wrap_into_two_rows_of_two(tmp_path):

@@ -220,6 +220,27 @@ def _panel_layout(labels: list[str], panels: list[list[str]] | None, baseline: s
     return [lead + [v for v in dict.fromkeys(group) if v != baseline] for group in panels], colours
 
 
+def _env_panels(groups: list[list[str]], curves: dict[str, Any], baseline: str) -> list[list[str]]:
+    """The panels of one env's figure: the groups it has curves for, less those that lost their own
+    variants on this env and would draw only curves an earlier panel draws (the paper grid's
+    Ant-v4 has none of phase D's variants: ``llm,llm-mask100k`` there is ``llm`` again).
+
+    >>> _env_panels([["none", "llm"], ["none", "x"], ["none", "llm", "y"]], {"none": 1, "llm": 1}, "none")
+    [['none', 'llm']]
+    >>> _env_panels([["none", "llm"], ["none", "llm", "y"]], {"none": 1, "llm": 1, "y": 1}, "none")
+    [['none', 'llm'], ['none', 'llm', 'y']]
+    """
+    kept: list[list[str]] = []
+    for group in groups:
+        drawn = {label for label in group if label in curves}
+        if not drawn - {baseline}:
+            continue  # the baseline alone
+        if drawn != set(group) and any(drawn <= {label for label in k if label in curves} for k in kept):
+            continue
+        kept.append(group)
+    return kept or groups
+
+
 def _plot(
     env_id: str, curves: dict[str, dict[int, dict[int, float]]], path: Path, layout: tuple[list[list[str]], dict[str, Any]],
     masked: dict[str, dict[int, dict[int, float]]] | None = None,
@@ -533,8 +554,7 @@ def report(
         md += [f"## {env_id}", ""]
         if curves:
             figure = out_dir / f"curves_{env_id}.png"
-            # a panel of variants this env did not run would draw the baseline alone
-            groups = [g for g in layout[0] if any(label in curves for label in g if label != baseline)] or layout[0]
+            groups = _env_panels(layout[0], curves, baseline)
             _plot(env_id, curves, figure, (groups, layout[1]), masked)
             outcome.figures.append(figure)
             md += [f"![{env_id} learning curves]({figure.name})", ""]
