@@ -112,3 +112,29 @@ def test_adaptive_mask_traces_are_what_the_committed_trials_give(script, args, o
     assert result.returncode == 0, result.stderr
     body = lambda text: [line for line in text.splitlines() if not line.startswith("# run ")]
     assert body(result.stdout) == body((ROOT / folder / output).read_text())
+
+
+def test_phase_d_reads_the_committed_grid_as_the_report_does():
+    """phase_d.py makes its committed output again; its 5-seed rows are the committed report's,
+    and its `llm seeds 1-3` rows are those seeds' own evaluations."""
+    folder = ROOT / "experiments" / "paper_grid"
+    result = subprocess.run([sys.executable, "experiments/paper_grid/phase_d.py", "--variants", "llm-mask100k", "llm-mask300k"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    body = [line for line in result.stdout.splitlines() if not line.startswith("# run ")]
+    assert body == [line for line in (folder / "phase_d.txt").read_text().splitlines() if not line.startswith("# run ")]
+    unmasked = result.stdout.split("inside the mask: IQM")[0]
+    for variant in ("none", "llm", "llm-mask100k", "llm-mask300k"):
+        row = next(line for line in unmasked.splitlines() if line.startswith(f"| `{variant}` | "))
+        cells = [re.sub(r" \(n=\d\)$", "", cell.strip()) for cell in row.strip("|").split("|")][1:5]
+        assert cells == summary_row("Hopper-v4", variant)
+    per_seed = next(line for line in result.stdout.splitlines() if line.startswith("| `llm seeds 1-3` | 1, 2, 3 | "))
+    expected = []
+    for step in (100_000, 200_000, 300_000):
+        values = []
+        for seed in (1, 2, 3):
+            (eval_csv,) = (folder / "trials" / f"Hopper-v4__llm__seed{seed}").glob("*/eval.csv")
+            rows = {int(r.split(",")[0]): float(r.split(",")[1]) for r in eval_csv.read_text().splitlines()[1:]}
+            values.append(f"{rows[step]:.0f}")
+        expected.append(", ".join(values))
+    assert [cell.strip() for cell in per_seed.strip("|").split("|")][2:5] == expected
