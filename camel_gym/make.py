@@ -49,8 +49,6 @@ def make_camel_env(
 
     Change logs:
      * v0.1.0 - Initially added
-     * v0.2.0 - The v5 ids get the shipped prior's kwargs (Ant-v5 without contact forces)
-     * v0.3.0 - ``mask_schedule``
     """
     if mask_schedule not in ("linear", "adaptive"):
         raise ValueError(f"mask_schedule must be 'linear' or 'adaptive', got {mask_schedule!r}")

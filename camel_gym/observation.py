@@ -51,7 +51,6 @@ class BoundsObservation(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     Change logs:
      * v0.1.0 - Initially added
-     * v0.2.0 - Refuses an action space with infinite bounds or other units than the bounds'
     """
 
     def __init__(self, env: gym.Env):

@@ -204,7 +204,7 @@ class AdaptiveSchedule(MaskSchedule):
             ``[probe, 1 - probe]`` in ``(1 - 2 * probe) * fade_steps`` steps.
 
     Change logs:
-     * v0.3.0 - Initially added
+     * v0.1.0 - Initially added
     """
 
     def __init__(

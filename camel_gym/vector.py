@@ -113,14 +113,6 @@ class VectorEpsilonMask(EpsilonClock, VectorWrapper):
 
     Change logs:
      * v0.1.0 - Initially added
-     * v0.2.0 - Rows that a partial reset leaves alone keep their bounds (they got the full
-       space while ``mask_applied`` said True); checks finite bounds and the bounds' units
-     * v0.3.0 - Accepts a :class:`~camel_gym.schedules.MaskSchedule`: per-episode draws and
-       each episode's return reported to it
-     * v0.4.0 - Under next-step autoreset a row's reset step no longer advances the clock (it ran
-       ahead of the single-env wrapper's by one step per episode); under same-step autoreset the
-       ended episodes' last states get their bounds in force and flags in ``info["final_info"]``;
-       refuses to sit above :class:`VectorNormalizedMaskedAction`
     """
 
     def __init__(
@@ -251,10 +243,6 @@ class VectorBoundsObservation(VectorWrapper):
 
     Change logs:
      * v0.1.0 - Initially added
-     * v0.2.0 - Rows that a partial reset leaves alone keep their bounds; checks finite bounds
-       and the bounds' units
-     * v0.3.0 - Under same-step autoreset ``info["final_obs"]`` is extended too (it kept the raw
-       size, so s' of a truncated episode did not fit the network)
     """
 
     def __init__(self, envs: VectorEnv):
@@ -312,8 +300,6 @@ class VectorNormalizedMaskedAction(VectorWrapper):
 
     Change logs:
      * v0.1.0 - Initially added
-     * v0.2.0 - Rows that a partial reset leaves alone keep their bounds; checks finite bounds
-       and the bounds' units; maps with :func:`camel_gym.masking.map_into_bounds`
     """
 
     def __init__(self, envs: VectorEnv):

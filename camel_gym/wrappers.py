@@ -146,9 +146,7 @@ class EpsilonClock:
     as :class:`~camel_gym.schedules.AdaptiveSchedule`.
 
     Change logs:
-     * v0.2.0 - Moved here from ``camel_gym.masking``, which holds pure functions only
-     * v0.3.0 - :attr:`schedule` is always a :class:`~camel_gym.schedules.MaskSchedule` (it was
-       None for the linear schedule and the callable itself for a custom one)
+     * v0.1.0 - Initially added
     """
 
     def _init_clock(self, mask_fraction: float, total_timesteps: int | None, schedule: Any, owner: str) -> None:
@@ -208,9 +206,6 @@ class LLMBoundsWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     Change logs:
      * v0.1.0 - Initially added
-     * v0.2.0 - The recorded constructor arguments hold a prior file's absolute path, so that
-       ``gym.make(env.spec)`` works from any directory; :attr:`bounds_space` added
-     * v0.3.0 - No stale ``prior_action``/``prior_error`` in an info dict the env reuses
     """
 
     def __init__(
@@ -338,11 +333,6 @@ class EpsilonMaskWrapper(EpsilonClock, gym.Wrapper, gym.utils.RecordConstructorA
 
     Change logs:
      * v0.1.0 - Initially added
-     * v0.2.0 - Refuses an action wrapper between it and the LLMBoundsWrapper that changes the units
-     * v0.3.0 - Accepts a :class:`~camel_gym.schedules.MaskSchedule`: episodes it leaves unmasked,
-       and each episode's return reported to it
-     * v0.4.0 - ``mask_applied`` is False where the prior failed (the bounds were the full space);
-       refuses to sit above :class:`NormalizedMaskedAction`
     """
 
     def __init__(
@@ -462,8 +452,6 @@ class NormalizedMaskedAction(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     Change logs:
      * v0.1.0 - Initially added
-     * v0.2.0 - Refuses an action wrapper between it and the LLMBoundsWrapper that changes the
-       units (the bounds would describe other units); maps with :func:`camel_gym.masking.map_into_bounds`
     """
 
     def __init__(self, env: gym.Env):
