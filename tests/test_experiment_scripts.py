@@ -118,13 +118,13 @@ def test_phase_d_reads_the_committed_grid_as_the_report_does():
     """phase_d.py makes its committed output again; its 5-seed rows are the committed report's,
     and its `llm seeds 1-3` rows are those seeds' own evaluations."""
     folder = ROOT / "experiments" / "paper_grid"
-    result = subprocess.run([sys.executable, "experiments/paper_grid/phase_d.py", "--variants", "llm-mask100k", "llm-mask300k"],
+    result = subprocess.run([sys.executable, "experiments/paper_grid/phase_d.py"],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     body = [line for line in result.stdout.splitlines() if not line.startswith("# run ")]
     assert body == [line for line in (folder / "phase_d.txt").read_text().splitlines() if not line.startswith("# run ")]
     unmasked = result.stdout.split("inside the mask: IQM")[0]
-    for variant in ("none", "llm", "llm-mask100k", "llm-mask300k"):
+    for variant in ("none", "llm", "llm-mask100k", "llm-mask300k", "llm-bias0.1", "llm-bias0.6"):
         row = next(line for line in unmasked.splitlines() if line.startswith(f"| `{variant}` | "))
         cells = [re.sub(r" \(n=\d\)$", "", cell.strip()) for cell in row.strip("|").split("|")][1:5]
         assert cells == summary_row("Hopper-v4", variant)
