@@ -41,11 +41,7 @@ def main() -> None:
                              "--variants llm-mask100k llm-mask300k)")
     sweep = parser.parse_args()
     print(command_header(sweep.env_id))
-    columns = {}
-    for column in ("return_mean", "masked_return_mean"):
-        curves = read_curves(sweep.sweep_dir, column)[sweep.env_id]
-        columns[column] = curves
-    unmasked, masked = columns["return_mean"], columns["masked_return_mean"]
+    unmasked, masked = (read_curves(sweep.sweep_dir, column)[sweep.env_id] for column in ("return_mean", "masked_return_mean"))
     missing = [v for v in sweep.variants if v not in unmasked]
     if missing or "llm" not in unmasked:
         parser.error(f"--variants: {', '.join(missing or ['llm'])} not in {sweep.sweep_dir} on {sweep.env_id} "
