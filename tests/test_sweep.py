@@ -337,7 +337,6 @@ def test_an_input_path_that_changed_says_where_paths_resolve(tmp_path, monkeypat
         _trials_to_run(monkeypatch, tmp_path / "sweep", grid)
 
 
-
 def test_a_trial_run_with_a_prior_of_its_own_is_not_taken_for_the_shipped_one(tmp_path, monkeypatch):
     """An llm trial given no prior takes the shipped one, which its options do not show: a rerun of
     the folder without --policy must not reuse a trial that ran another prior."""
@@ -363,6 +362,7 @@ def test_a_trial_run_with_a_prior_of_its_own_is_not_taken_for_the_shipped_one(tm
     write_json(run / "args.json", {**options["Hopper-v4__llm__seed1"], "policy": str(tuned)})
     with pytest.raises(GridError, match="handtuned/hopper_v4.py, and the grid now gives"):
         _trials_to_run(monkeypatch, sweep, shipped_grid)
+
 
 def _eval_steps(trial_dir: Path) -> list[int]:
     with (trial_run_dir(trial_dir) / "eval.csv").open() as f:
